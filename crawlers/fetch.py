@@ -1,0 +1,215 @@
+"""The polite HTTP client: robots.txt, per-host concurrency and delay, address guard, retries,
+conditional GET, size and content-type limits, manual redirects.
+
+One `Fetcher` serves a whole crawl. The transport is injectable (``httpx.MockTransport`` in unit
+tests); the address guard's resolver too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import email.utils
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Self
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from crawlers.errors import (
+    BadContentType,
+    HttpStatus,
+    Network,
+    RobotsDisallowed,
+    Timeout,
+    TooLarge,
+    TooManyRedirects,
+)
+from crawlers.guard import AddressGuard, Resolver
+from crawlers.records import FetchResult
+from crawlers.robots import RobotsCache
+from crawlers.settings import CrawlSettings
+
+HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
+FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/xml", "text/xml",
+              "application/json", "application/feed+json", "text/plain", "text/html",
+              "application/rdf+xml", "application/octet-stream")
+SITEMAP_TYPES = ("application/xml", "text/xml", "application/gzip", "application/x-gzip",
+                 "application/octet-stream", "text/plain")
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(slots=True)
+class _Host:
+    """Per-host politeness state."""
+
+    slots: asyncio.Semaphore
+    next_at: float = 0.0
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+def retry_after_s(value: str | None, now: dt.datetime | None = None) -> float | None:
+    """Seconds a Retry-After header asks for (delta-seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    now = now or dt.datetime.now(dt.UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def _media_type(headers: httpx.Headers) -> str:
+    return headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+class Fetcher:
+    """Fetches URLs politely; raises `FetchError` subclasses (see crawlers.errors)."""
+
+    def __init__(self, settings: CrawlSettings, *, transport: httpx.AsyncBaseTransport | None = None,
+                 resolver: Resolver | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.settings = settings
+        self._clock = clock
+        timeout = httpx.Timeout(connect=settings.connect_timeout_s, read=settings.read_timeout_s,
+                                write=settings.read_timeout_s, pool=None)
+        limits = httpx.Limits(max_connections=max(settings.concurrency * 2, 10),
+                              max_keepalive_connections=max(settings.concurrency, 10))
+        self._client = httpx.AsyncClient(transport=transport, timeout=timeout, limits=limits,
+                                         follow_redirects=False, trust_env=False,
+                                         headers={"User-Agent": settings.user_agent,
+                                                  "Accept-Encoding": "gzip, deflate"})
+        self._guard = AddressGuard(settings.allow_private, resolver)
+        self._robots = RobotsCache(self._fetch_robots, clock, ttl_s=settings.robots_ttl_s,
+                                   error_ttl_s=settings.robots_error_ttl_s)
+        self._hosts: dict[str, _Host] = {}
+        self.requests = 0  # HTTP requests sent, robots.txt and retries included
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._client.aclose()
+
+    async def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
+                    accept: Sequence[str] | None = None) -> FetchResult:
+        """GET `url` politely. A 304 comes back as a result with status 304 and an empty body."""
+        if self.settings.respect_robots:
+            rules = await self._robots.rules_for(url)
+            if not rules.allowed(url, self.settings.user_agent):
+                raise RobotsDisallowed(url, "disallowed by robots.txt")
+            delay = max(self.settings.per_host_delay_s, rules.crawl_delay(self.settings.user_agent) or 0.0)
+        else:
+            delay = self.settings.per_host_delay_s
+        headers: dict[str, str] = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        attempt = 0
+        while True:
+            try:
+                return await self._polite_get(url, headers, accept, delay)
+            except (Timeout, Network):
+                if attempt >= self.settings.retries:
+                    raise
+                wait = self.settings.backoff_s * 2 ** attempt
+            except HttpStatus as exc:
+                if exc.status not in _RETRY_STATUSES or attempt >= self.settings.retries:
+                    raise
+                wait = self.settings.backoff_s * 2 ** attempt
+                if exc.retry_after is not None:
+                    wait = max(wait, min(exc.retry_after, self.settings.max_retry_after_s))
+            attempt += 1
+            await asyncio.sleep(wait)
+
+    async def _polite_get(self, url: str, headers: dict[str, str], accept: Sequence[str] | None,
+                          delay: float) -> FetchResult:
+        host = urlsplit(url).netloc.lower()
+        slot = self._hosts.get(host)
+        if slot is None:
+            slot = self._hosts[host] = _Host(asyncio.Semaphore(self.settings.per_host_concurrency))
+        async with slot.slots:
+            if delay > 0:
+                async with slot.lock:
+                    now = self._clock()
+                    wait = slot.next_at - now
+                    slot.next_at = max(now, slot.next_at) + delay
+                if wait > 0:
+                    await asyncio.sleep(wait)
+            return await self._get(url, headers, accept)
+
+    async def _fetch_robots(self, url: str) -> tuple[int, bytes]:
+        result = await self._get(url, {}, None, allow_error_status=True)
+        return result.status, result.body
+
+    async def _get(self, url: str, headers: dict[str, str], accept: Sequence[str] | None, *,
+                   allow_error_status: bool = False) -> FetchResult:
+        """One GET with manual redirects, the guard on every hop, and the size cap."""
+        started = self._clock()
+        current = url
+        seen = {url}
+        for _hop in range(self.settings.max_redirects + 1):
+            parts = urlsplit(current)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise TooManyRedirects(url, f"redirect to a non-http URL {current}")
+            await self._guard.check(url, parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+            try:
+                self.requests += 1
+                async with self._client.stream("GET", current, headers=headers) as response:
+                    if response.status_code in _REDIRECTS:
+                        location = response.headers.get("location")
+                        if not location:
+                            raise TooManyRedirects(url, f"{response.status_code} without Location")
+                        current = urljoin(current, location.strip())
+                        if current in seen:
+                            raise TooManyRedirects(url, f"redirect loop at {current}")
+                        seen.add(current)
+                        continue
+                    return await self._finish(url, current, response, accept, started, allow_error_status)
+            except httpx.TimeoutException as exc:
+                raise Timeout(url, f"{type(exc).__name__} on {current}") from None
+            except (httpx.TransportError, httpx.DecodingError) as exc:
+                raise Network(url, f"{type(exc).__name__}: {exc}") from None
+        raise TooManyRedirects(url, f"more than {self.settings.max_redirects} redirects")
+
+    async def _finish(self, url: str, final_url: str, response: httpx.Response, accept: Sequence[str] | None,
+                      started: float, allow_error_status: bool) -> FetchResult:
+        status = response.status_code
+        if status != 304 and not 200 <= status < 300 and not allow_error_status:
+            raise HttpStatus(url, status, retry_after=retry_after_s(response.headers.get("retry-after")))
+        body = b""
+        if status != 304:
+            if accept and 200 <= status < 300:
+                media = _media_type(response.headers)
+                if media and not any(media == a or media.startswith(a) for a in accept):
+                    raise BadContentType(url, f"content type {media!r}")
+            cap = self.settings.max_bytes
+            declared = response.headers.get("content-length")
+            if declared and declared.isdigit() and int(declared) > cap:
+                raise TooLarge(url, f"Content-Length {declared} > {cap}")
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():  # decompressed: the cap also stops gzip bombs
+                size += len(chunk)
+                if size > cap or response.num_bytes_downloaded > cap:
+                    raise TooLarge(url, f"body over {cap} bytes")
+                chunks.append(chunk)
+            body = b"".join(chunks)
+        headers = {k.lower(): v for k, v in response.headers.multi_items()}
+        return FetchResult(url=url, final_url=final_url, status=status, headers=headers, body=body,
+                           fetched_at=dt.datetime.now(dt.UTC), elapsed_s=self._clock() - started)
