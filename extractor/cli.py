@@ -1,0 +1,497 @@
+"""The composition root: the `fundwire` command. Data goes to stdout, logs and progress to stderr.
+
+Only this module turns errors into messages and exit codes: a bad input ends with one line on
+stderr and a non-zero status, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional
+
+import typer
+from rich.console import Console
+
+from extractor.settings import ConfigError, Settings
+
+if TYPE_CHECKING:
+    from extractor.pipeline import Extractor
+    from extractor.store import Store
+
+app = typer.Typer(
+    name="fundwire",
+    help="Chinese and English tech news -> a deduplicated database of funding events.",
+    no_args_is_help=True, add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Database maintenance: migrations and statistics.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)
+
+
+class State:
+    settings: Settings = Settings()
+
+
+STATE = State()
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """One line on stderr, a non-zero exit: how every user error ends."""
+    err.print(f"error: {message}", markup=False)
+    raise typer.Exit(code)
+
+
+DbOption = Annotated[Optional[Path], typer.Option("--db", envvar="FUNDWIRE_DB",
+                                                  help="SQLite database file (default ./fundwire.db).")]
+
+
+@app.callback()
+def main_options(
+    config: Annotated[Optional[Path], typer.Option("--config", envvar="FUNDWIRE_CONFIG",
+                                                   help="TOML settings file (a [fundwire] table).")] = None,
+) -> None:
+    """fundwire: crawl tech news, extract funding events, keep them deduplicated in SQLite.
+
+    Examples:\n
+      fundwire crawl --once\n
+      fundwire extract --input articles.jsonl --output events.jsonl\n
+      fundwire events --since 2024-01-01
+    """
+    settings = Settings()
+    default_config = Path("fundwire.toml")
+    path = config or (default_config if default_config.exists() else None)
+    if path is not None:
+        if not path.exists():
+            fail(f"config file not found: {path}")
+        try:
+            settings = Settings.from_toml(path, settings)
+        except ConfigError as exc:
+            fail(str(exc))
+    STATE.settings = settings
+
+
+@contextmanager
+def open_store(db: Path | None) -> Iterator[Store]:
+    from extractor.store import Store, StoreError
+
+    path = db or STATE.settings.db
+    try:
+        store = Store.open(path)
+    except StoreError as exc:
+        fail(f"{path}: {exc}")
+    except Exception as exc:  # sqlite3 errors: unreadable path, not a database
+        fail(f"cannot open database {path}: {exc}")
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def load_extractor(ner: str | None) -> Extractor:
+    from extractor.pipeline import Extractor, ModelError
+
+    try:
+        return Extractor.load(ner or STATE.settings.ner)
+    except ModelError as exc:
+        fail(str(exc))
+
+
+@contextmanager
+def progress(total: int | None, label: str) -> Iterator[Any]:
+    """A progress bar on stderr when it is a terminal; a no-op advance() otherwise."""
+    if not err.is_terminal:
+        class Quiet:
+            def advance(self, n: int = 1) -> None:
+                return None
+        yield Quiet()
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=err, transient=True) as bar:
+        task = bar.add_task(label, total=total)
+
+        class Live:
+            def advance(self, n: int = 1) -> None:
+                bar.advance(task, n)
+        yield Live()
+
+
+# -- crawl --------------------------------------------------------------------------------------
+
+@app.command()
+def crawl(
+    once: Annotated[bool, typer.Option("--once/--forever",
+                                       help="One pass over every source, or keep polling until stopped.")] = True,
+    sources: Annotated[Optional[Path], typer.Option("--sources", help="A sources.toml overlaid on the shipped registry.")] = None,
+    source: Annotated[Optional[list[str]], typer.Option("--source", help="Only these sources (repeatable).")] = None,
+    allow_private: Annotated[Optional[list[str]], typer.Option(
+        "--allow-private", help="Host, IP or CIDR the address guard lets through (e.g. 127.0.0.1).")] = None,
+    delay: Annotated[Optional[float], typer.Option(help="Seconds between requests to one host (default 1.0).")] = None,
+    extract_: Annotated[bool, typer.Option("--extract/--no-extract", help="Extract events from new articles.")] = True,
+    ner: Annotated[Optional[str], typer.Option(help="NER backend: spacy (default) or transformers:PATH.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Crawl the news sources into the database and extract funding events as articles arrive.
+
+    With --forever it polls each source on its own interval, stops cleanly on Ctrl-C/SIGTERM and,
+    after a crash, resumes where it was (the frontier lives in the database).
+
+    Examples:\n
+      fundwire crawl --once\n
+      fundwire crawl --forever --source 36kr --source techcrunch\n
+      fundwire crawl --once --sources my_sources.toml --allow-private 127.0.0.1
+    """
+    import asyncio
+    import dataclasses
+    import signal
+
+    from crawlers.run import crawl as run_crawl
+    from crawlers.sources import SourceError, load_sources
+    from extractor.dedup import apply_extraction
+
+    settings = STATE.settings
+    try:
+        registry = load_sources(extra=sources or settings.sources)
+    except (SourceError, OSError) as exc:
+        fail(str(exc))
+    if source:
+        known = {s.name for s in registry}
+        unknown = [name for name in source if name not in known]
+        if unknown:
+            fail(f"unknown source(s): {', '.join(unknown)} (see crawlers/sources.toml or --sources)")
+        registry = [s for s in registry if s.name in source]
+    crawl_settings = settings.crawl
+    if allow_private:
+        crawl_settings = dataclasses.replace(crawl_settings, allow_private=tuple(allow_private))
+    if delay is not None:
+        crawl_settings = dataclasses.replace(crawl_settings, per_host_delay_s=delay)
+    extractor = load_extractor(ner) if extract_ else None
+
+    with open_store(db) as store:
+        recovered = store.recover_in_flight()
+        if recovered:
+            err.print(f"resuming: {recovered} URL(s) left in flight by an interrupted crawl are due again")
+        for src in registry:
+            store.upsert_source(src.name, title=src.title, lang=src.lang, kind=str(src.kind),
+                                homepage=src.homepage, config={"feeds": list(src.feeds), "sitemaps": list(src.sitemaps)})
+
+        def on_article(article_id: int) -> int:
+            stored = store.get_article(article_id)
+            if extractor is None or stored is None:
+                return 0
+            return apply_extraction(store, article_id, extractor.version, extractor.extract(stored.article))
+
+        def report_progress(name: str, summary: Any) -> None:
+            if err.is_terminal:
+                err.print(f"[{name}] fetched {summary.fetched}, new articles {summary.new_articles}, "
+                          f"events {summary.events}", markup=False, end="\r")
+
+        async def main() -> dict[str, Any]:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            return await run_crawl(store, registry, crawl_settings, once=once, on_article=on_article, stop=stop,
+                                   progress=report_progress)
+
+        summaries = asyncio.run(main())
+    err.print(crawl_summary(summaries))
+
+
+def crawl_summary(summaries: dict[str, Any]) -> Any:
+    from rich.table import Table
+
+    table = Table(title="crawl summary")
+    for column in ("source", "fetched", "304", "new articles", "events", "errors"):
+        table.add_column(column)
+    for name, s in sorted(summaries.items()):
+        errors = ", ".join(f"{k}: {v}" for k, v in sorted(s.errors.items())) or "-"
+        table.add_row(name, str(s.fetched), str(s.not_modified), str(s.new_articles), str(s.events), errors)
+    return table
+
+
+# -- extract ------------------------------------------------------------------------------------
+
+@app.command()
+def extract(
+    input: Annotated[Optional[str], typer.Option("--input", "-i", help="JSONL articles ('-' = stdin).")] = None,
+    output: Annotated[str, typer.Option("--output", "-o", help="JSONL events ('-' = stdout).")] = "-",
+    article: Annotated[Optional[list[int]], typer.Option("--article", help="Re-extract a stored article id.")] = None,
+    url: Annotated[Optional[list[str]], typer.Option("--url", help="Re-extract the stored article at URL.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Re-extract every stored article.")] = False,
+    since: Annotated[Optional[str], typer.Option(help="With --all: articles published since YYYY-MM-DD.")] = None,
+    source: Annotated[Optional[str], typer.Option(help="With --all: only this source.")] = None,
+    ner: Annotated[Optional[str], typer.Option(help="NER backend: spacy (default) or transformers:PATH.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Extract funding events: a JSONL batch, or stored articles (no refetch).
+
+    Batch contract: one output line per input line, in order, {"id", "events": [...]}; a bad line
+    gets an "error" and the batch goes on (exit status 1 at the end if any line was bad).
+
+    Examples:\n
+      fundwire extract --input articles.jsonl --output events.jsonl\n
+      cat articles.jsonl | fundwire extract --input - > events.jsonl\n
+      fundwire extract --article 42\n
+      fundwire extract --all --since 2024-01-01 --source 36kr
+    """
+    stored = bool(article or url or all_)
+    if input is not None and stored:
+        fail("use either --input (a batch file) or --article/--url/--all (stored articles), not both")
+    if input is None and not stored:
+        fail("nothing to extract: give --input FILE (or '-') or --article ID / --url URL / --all")
+    if input is not None:
+        _extract_batch(input, output, ner)
+    else:
+        _reextract(article or [], url or [], all_, since, source, ner, db)
+
+
+def _extract_batch(input: str, output: str, ner: str | None) -> None:
+    from extractor.batch import extract_line
+
+    if input != "-" and not Path(input).is_file():
+        fail(f"input file not found: {input}")
+    extractor = load_extractor(ner)
+    source = sys.stdin if input == "-" else open(input, encoding="utf-8", errors="replace")  # noqa: SIM115
+    try:
+        sink = sys.stdout if output == "-" else open(output, "w", encoding="utf-8")  # noqa: SIM115
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc.strerror}")
+    bad = 0
+    lines = source.read().splitlines() if input != "-" else None
+    try:
+        with progress(len(lines) if lines is not None else None, "extracting") as bar:
+            for lineno, line in enumerate(lines if lines is not None else source, start=1):
+                line = line.rstrip("\n")
+                if not line.strip():
+                    result, problem = {"id": None, "events": [], "error": f"line {lineno}: empty line"}, "empty"
+                else:
+                    result, problem = extract_line(extractor, line, lineno)
+                if problem:
+                    bad += 1
+                    err.print(f"warning: {result['error']}", markup=False)
+                sink.write(json.dumps(result, ensure_ascii=False) + "\n")
+                bar.advance()
+    finally:
+        if sink is not sys.stdout:
+            sink.close()
+        if source is not sys.stdin:
+            source.close()
+    if bad:
+        fail(f"{bad} bad input line(s); each got an error line in the output", code=1)
+
+
+def _reextract(ids: list[int], urls: list[str], all_: bool, since: str | None, source: str | None,
+               ner: str | None, db: Path | None) -> None:
+    from extractor.dedup import apply_extraction
+
+    with open_store(db) as store:
+        targets = []
+        for article_id in ids:
+            found = store.get_article(article_id)
+            if found is None:
+                fail(f"no stored article with id {article_id}")
+            targets.append(found)
+        for url in urls:
+            found = store.find_article_by_url(url)
+            if found is None:
+                fail(f"no stored article with url {url}")
+            targets.append(found)
+        if all_:
+            targets += list(store.iter_articles(since=since, source=source))
+        extractor = load_extractor(ner)
+        n_events = 0
+        with progress(len(targets), "re-extracting") as bar:
+            for stored_article in targets:
+                n_events += apply_extraction(store, stored_article.id, extractor.version,
+                                             extractor.extract(stored_article.article))
+                bar.advance()
+        err.print(f"re-extracted {len(targets)} article(s) with {extractor.version}: {n_events} event mention(s)")
+
+
+# -- events, export -----------------------------------------------------------------------------
+
+@app.command()
+def events(
+    since: Annotated[Optional[str], typer.Option(help="Events dated on or after YYYY-MM-DD.")] = None,
+    until: Annotated[Optional[str], typer.Option(help="Events dated on or before YYYY-MM-DD.")] = None,
+    company: Annotated[Optional[str], typer.Option(help="Company name or alias contains this.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many rows.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table.")] = False,
+    db: DbOption = None,
+) -> None:
+    """List the deduplicated funding events, newest first.
+
+    Examples:\n
+      fundwire events\n
+      fundwire events --since 2024-01-01 --company Moonshot --json
+    """
+    with open_store(db) as store:
+        rows = store.events(since=since, until=until, company=company, limit=limit)
+    if as_json:
+        for row in rows:
+            out.print(json.dumps(row, ensure_ascii=False), markup=False)
+        return
+    out.print(events_table(rows))
+
+
+def events_table(rows: list[dict[str, Any]]) -> Any:
+    from rich.table import Table
+
+    from extractor.report import format_cny
+
+    table = Table(title=f"{len(rows)} funding event(s)")
+    for column in ("date", "company", "round", "amount", "in yuan", "investors (lead*)", "reports"):
+        table.add_column(column)
+    for row in rows:
+        leads = set(row["lead_investors"])
+        investors = ", ".join(f"{n}*" if n in leads else n for n in row["investors"]) or "-"
+        table.add_row(row["date"] or "-", row["company"], row["round"] or "-", row["amount_text"] or "-",
+                      format_cny(row), investors, str(row["n_mentions"]))
+    return table
+
+
+@app.command()
+def export(
+    format: Annotated[str, typer.Option("--format", "-f", help="csv or jsonl.")] = "jsonl",
+    what: Annotated[str, typer.Option(help="events or mentions.")] = "events",
+    output: Annotated[str, typer.Option("--output", "-o", help="File to write ('-' = stdout).")] = "-",
+    db: DbOption = None,
+) -> None:
+    """Export events (with their source URLs) or mentions.
+
+    Examples:\n
+      fundwire export --format csv --output events.csv\n
+      fundwire export --what mentions --format jsonl > mentions.jsonl
+    """
+    from extractor.exports import write_rows
+
+    if format not in ("csv", "jsonl"):
+        fail(f"unknown export format {format!r}: use csv or jsonl")
+    if what not in ("events", "mentions"):
+        fail(f"unknown export {what!r}: use events or mentions")
+    with open_store(db) as store:
+        rows = store.events() if what == "events" else list(store.mentions())
+        try:
+            sink = sys.stdout if output == "-" else open(output, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        except OSError as exc:
+            fail(f"cannot write {output}: {exc.strerror}")
+        try:
+            write_rows(rows, sink, format)
+        finally:
+            if sink is not sys.stdout:
+                sink.close()
+    err.print(f"exported {len(rows)} {what}")
+
+
+# -- db -----------------------------------------------------------------------------------------
+
+@db_app.command("migrate")
+def db_migrate(db: DbOption = None) -> None:
+    """Create the database or upgrade its schema in place.
+
+    Example:\n
+      fundwire db migrate --db fundwire.db
+    """
+    from extractor.store import SCHEMA_VERSION, Store, StoreError
+
+    path = db or STATE.settings.db
+    try:
+        store = Store.open(path, migrate=False)
+        applied = store.migrate()
+        store.close()
+    except StoreError as exc:
+        fail(f"{path}: {exc}")
+    err.print(f"{path}: schema v{SCHEMA_VERSION}" + (f" (applied {applied})" if applied else " (up to date)"))
+
+
+@db_app.command("stats")
+def db_stats(db: DbOption = None) -> None:
+    """Row counts, frontier states and schema version, as JSON.
+
+    Example:\n
+      fundwire db stats
+    """
+    with open_store(db) as store:
+        out.print(json.dumps(store.stats(), ensure_ascii=False, indent=2), markup=False)
+
+
+# -- page ---------------------------------------------------------------------------------------
+
+@app.command()
+def page(
+    file: Annotated[str, typer.Argument(help="Saved HTML page, or '-' for stdin.")],
+    url: Annotated[Optional[str], typer.Option(help="The page's URL (for relative links and site rules).")] = None,
+) -> None:
+    """Parse one saved page the way the crawler does; print the article as JSON.
+
+    Examples:\n
+      fundwire page saved.html --url https://36kr.com/p/123\n
+      curl -s URL | fundwire page - --url URL
+    """
+    from crawlers.article import parse_page
+
+    if file == "-":
+        body = sys.stdin.buffer.read()
+    else:
+        path = Path(file)
+        if not path.is_file():
+            fail(f"file not found: {file}")
+        body = path.read_bytes()
+    parsed = parse_page(body, url or (Path(file).resolve().as_uri() if file != "-" else "stdin:"))
+    out.print(json.dumps({"title": parsed.title, "published": parsed.published.isoformat() if parsed.published
+                          else None, "lang": parsed.lang, "text": parsed.text, "charset": parsed.charset},
+                         ensure_ascii=False), markup=False)
+
+
+# -- eval ---------------------------------------------------------------------------------------
+
+@app.command("eval")
+def eval_(
+    gold: Annotated[Path, typer.Option("--gold", help="Gold JSONL (DESIGN.md's scorer format).")],
+    pred_out: Annotated[Optional[Path], typer.Option(help="Also write the predictions here.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
+    ner: Annotated[Optional[str], typer.Option(help="NER backend: spacy (default) or transformers:PATH.")] = None,
+) -> None:
+    """Extract every document of a gold file and score it role by role.
+
+    Example:\n
+      fundwire eval --gold ../shared/data/eval/zh_feed_gold.jsonl
+    """
+    from extractor.batch import extract_line
+    from extractor.scoring import format_scores, score
+
+    if not gold.is_file():
+        fail(f"gold file not found: {gold}")
+    extractor = load_extractor(ner)
+    lines = [ln for ln in gold.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    golds, preds = [], []
+    with progress(len(lines), "evaluating") as bar:
+        for lineno, line in enumerate(lines, start=1):
+            try:
+                golds.append(json.loads(line))
+            except json.JSONDecodeError:
+                fail(f"{gold}: line {lineno} is not JSON")
+            preds.append(extract_line(extractor, line, lineno)[0])
+            bar.advance()
+    if pred_out:
+        pred_out.write_text("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in preds), encoding="utf-8")
+    result = score(golds, preds)
+    out.print(json.dumps(result, indent=2) if as_json else format_scores(result), markup=False)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,196 @@
+"""The extraction pipeline: article -> funding events. Pure: no I/O, no global state.
+
+Stages, in order:
+1. language: the article's `lang`, else detected from the script;
+2. first pass: a cheap regex over title and text decides whether the article can hold a funding
+   event at all (most news cannot, and costs almost nothing);
+3. candidate sentences: the title and the sentences with a funding cue (the sentence after one
+   too, when it starts with 本轮/此轮/"The round", since investors often come there);
+4. NER on the candidate sentences only (spaCy per language, or a transformers model);
+5. relations per sentence (`relations_zh` / `relations_en`): drafts binding company, amount,
+   round, investors, date, tense and status;
+6. article-level resolution: 该公司 / "the startup" -> the title's company; investors named in a
+   follow-up sentence join the event before; drafts of one round merge; earlier rounds are
+   marked `is_current: false`;
+7. normalisation: canonical round, amount bounds, yuan at the event date, date precision.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from extractor import cues, relations_en, relations_zh
+from extractor.companies import company_key, find_alias_pairs, same_company, strip_legal_suffix
+from extractor.fx import to_cny
+from extractor.money import Qualifier
+from extractor.ner import ModelError, NerBackend, load_backend
+from extractor.records import Article, FundingEvent, Status
+from extractor.relations import Draft
+from extractor.segment import Span, detect_lang, sentences
+
+__all__ = ["Extractor", "ModelError"]
+
+EXTRACTOR_VERSION = "0.1.0"
+_FOLLOW_UP = re.compile(r"^(?:本轮|此轮|该轮|本次|这轮|这次|此次|其中|投资方|The round|The funding|The investment|"
+                        r"Investors|Other investors|The raise|The financing|Participants)", re.I)
+_EN_GLUE = re.compile(r"(?<=[a-z])(?=(?:raised|raises|announced|led by)\b)|(?<=\d million|\d billion)(?=[a-z])")
+PAST_DAYS = 120
+
+
+@dataclass(slots=True)
+class Extractor:
+    """Holds the NER backend; `extract` is a pure function of (article, version)."""
+
+    ner: NerBackend
+    version: str
+
+    @classmethod
+    def load(cls, spec: str = "spacy") -> Extractor:
+        backend = load_backend(spec)
+        version = f"fundwire-{EXTRACTOR_VERSION}+{getattr(backend, 'version', backend.name)}"
+        return cls(ner=backend, version=version)
+
+    def extract(self, article: Article) -> list[FundingEvent]:
+        lang = article.lang or detect_lang((article.title or "") + article.text)
+        title = (article.title or "").strip()
+        text = article.text
+        if lang == "en":
+            text = _EN_GLUE.sub(" ", text)
+            title = _EN_GLUE.sub(" ", title)
+        if not cues.FIRST_PASS[lang].search(title + "\n" + text):
+            return []
+        candidates = self._candidates(title, text, lang)
+        if not candidates:
+            return []
+        entities = self.ner.entities([s.text for s, _ in candidates], lang)
+        drafts: list[Draft] = []
+        binder = relations_zh if lang == "zh" else relations_en
+        for (sent, in_title), ents in zip(candidates, entities, strict=True):
+            drafts += binder.sentence_drafts(sent, ents, article.published, in_title=in_title)
+        aliases = find_alias_pairs(title + "\n" + text)
+        return _resolve(drafts, article, lang, text, [(a.name, a.alias) for a in aliases])
+
+    def _candidates(self, title: str, text: str, lang: str) -> list[tuple[Span, bool]]:
+        out: list[tuple[Span, bool]] = []
+        if title:
+            out.append((Span(title, 0, len(title)), True))
+        cue = cues.FIRST_PASS[lang]
+        previous_hit = False
+        for sent in sentences(text, lang):
+            hit = bool(cue.search(sent.text))
+            if hit or (previous_hit and _FOLLOW_UP.match(sent.text)):
+                out.append((sent, False))
+            previous_hit = hit
+        return out
+
+
+def _resolve(drafts: list[Draft], article: Article, lang: str, text: str,
+             aliases: list[tuple[str, str]]) -> list[FundingEvent]:
+    title_company = next((d.company for d in drafts if d.in_title and d.company), None)
+    last_company: str | None = None
+    kept: list[Draft] = []
+    for draft in drafts:
+        if draft.company is None and (draft.pronoun or not draft.in_title):
+            draft.company = title_company or last_company
+        if draft.company is None:
+            # a sentence that only names investors belongs to the event before it
+            if kept and (draft.leads or draft.investors) and draft.amount is None and draft.round is None:
+                _merge_into(kept[-1], draft)
+            continue
+        last_company = draft.company
+        if not draft.has_substance() or draft.cues < 2:
+            continue
+        if draft.company in draft.investors:
+            draft.investors.remove(draft.company)
+            if draft.company in draft.leads:
+                draft.leads.remove(draft.company)
+        home = next((k for k in kept if _same_round(k, draft)), None)
+        if home is None:
+            kept.append(draft)
+        else:
+            _merge_into(home, draft)
+    return [_finish(d, article, lang, text, aliases) for d in kept]
+
+
+def _same_round(a: Draft, b: Draft) -> bool:
+    if not same_company(a.company or "", b.company or ""):
+        return False
+    ra = a.round.canonical if a.round else None
+    rb = b.round.canonical if b.round else None
+    if ra and rb:
+        return ra == rb
+    if a.amount and b.amount and a.amount.currency == b.amount.currency:
+        va = a.amount.value or a.amount.min
+        vb = b.amount.value or b.amount.min
+        if va and vb and abs(va - vb) > Decimal("0.02") * max(va, vb):
+            return False
+    if a.past != b.past and not (a.in_title or b.in_title):
+        return False
+    return True
+
+
+def _merge_into(home: Draft, other: Draft) -> None:
+    if home.amount is None or (other.amount is not None and home.amount.value is None
+                               and other.amount.value is not None):
+        home.amount = other.amount or home.amount
+    home.round = home.round or other.round
+    home.date = home.date or other.date
+    if home.company and other.company and len(other.company) > len(home.company) and \
+            company_key(other.company).startswith(company_key(home.company)) and home.in_title:
+        home.company = other.company
+    home.leads += [n for n in other.leads if n not in home.leads]
+    home.investors += [n for n in other.investors if n not in home.investors]
+    home.cues = max(home.cues, other.cues)
+    home.past = home.past and other.past
+    if home.in_title and not other.in_title:
+        home.sentence, home.in_title = other.sentence, False
+        home.status = other.status
+
+
+def _finish(draft: Draft, article: Article, lang: str, text: str,
+            aliases: list[tuple[str, str]]) -> FundingEvent:
+    assert draft.company is not None
+    company = strip_legal_suffix(draft.company).strip() or draft.company
+    published = article.published
+    date = draft.date.date if draft.date else None
+    precision = str(draft.date.precision) if draft.date else None
+    past = draft.past or bool(date and published and (published - date).days > PAST_DAYS)
+    if date is None and not past and published is not None:
+        date, precision = published, "day"
+    amount = draft.amount
+    undisclosed = amount is not None and amount.qualifier == Qualifier.UNDISCLOSED
+    if amount is None and lang == "zh" and relations_zh.undisclosed(draft.sentence.text):
+        undisclosed = True
+    cny = to_cny(amount, date or published) if amount is not None and not undisclosed else None
+    own_aliases = tuple(dict.fromkeys(
+        other for pair in aliases if any(same_company(n, company) for n in pair)
+        for other in pair if company_key(other) != company_key(company)))
+    investors = tuple(strip_legal_suffix(n) for n in draft.investors)
+    leads = tuple(strip_legal_suffix(n) for n in draft.leads)
+    status = Status(draft.status)
+    confidence = 0.35 + 0.15 * draft.cues + (0.05 if draft.date else 0.0)
+    spans: dict[str, tuple[int, int]] = {"evidence": (draft.sentence.start, draft.sentence.end)}
+    return FundingEvent(
+        company=company, company_aliases=own_aliases,
+        round=draft.round.canonical if draft.round else None, round_text=draft.round.text if draft.round else None,
+        amount=None if undisclosed or amount is None else amount.value,
+        amount_min=amount.min if amount and not undisclosed else None,
+        amount_max=amount.max if amount and not undisclosed else None,
+        currency=amount.currency if amount and not undisclosed else None,
+        amount_text=amount.text if amount else ("undisclosed" if undisclosed else None),
+        undisclosed=undisclosed,
+        amount_cny=cny.value if cny else None, amount_cny_min=cny.min if cny else None,
+        amount_cny_max=cny.max if cny else None, fx_rate=cny.rate if cny else None,
+        fx_date=cny.fx_date if cny else None,
+        date=date, date_precision=precision, lead_investors=leads, investors=investors,
+        is_current=not past, status=status, evidence=draft.sentence.text[:500],
+        confidence=min(confidence, 0.99), spans=spans)
+
+
+def extract_many(extractor: Extractor, articles: Sequence[Article]) -> list[list[FundingEvent]]:
+    """Extract a batch (kept simple: the NER batches inside each article)."""
+    return [extractor.extract(a) for a in articles]
+

@@ -1,0 +1,71 @@
+"""The relation step's shared parts: a draft event per funding clause, and investor-list splitting.
+
+Language-specific binding lives in `relations_zh` and `relations_en`; both turn one sentence (its
+text, the NER entities in it, and the amounts, rounds and dates found in it) into drafts. The
+pipeline then resolves pronouns against the title, merges drafts of one round and normalises.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from extractor.dates import DateMention
+from extractor.money import Amount
+from extractor.rounds import RoundMention
+from extractor.segment import Span
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """A named entity found by the NER stage, offsets relative to the sentence."""
+
+    text: str
+    label: str  # ORG | PER | GOV | ...
+    start: int
+    end: int
+
+
+@dataclass(slots=True)
+class Draft:
+    """One funding event as one sentence states it, before article-level resolution."""
+
+    sentence: Span
+    company: str | None = None
+    pronoun: bool = False  # the subject was 该公司 / "the startup": resolve against the title
+    amount: Amount | None = None
+    round: RoundMention | None = None
+    leads: list[str] = field(default_factory=list)
+    investors: list[str] = field(default_factory=list)
+    date: DateMention | None = None
+    past: bool = False
+    status: str = "announced"
+    in_title: bool = False
+    cues: int = 0  # how many independent funding signals support it (verb, round, amount, investors)
+
+    def has_substance(self) -> bool:
+        return self.amount is not None or self.round is not None or bool(self.leads or self.investors)
+
+
+def inside(entities: list[Entity], start: int, end: int, labels: tuple[str, ...] = ("ORG", "PER", "GOV")) -> list[Entity]:
+    """Entities lying within [start, end)."""
+    return [e for e in entities if e.start >= start and e.end <= end and e.label in labels]
+
+
+def split_names(region: str, region_start: int, entities: list[Entity], splitter: re.Pattern[str],
+                prefix: re.Pattern[str], suffix: re.Pattern[str], *, max_len: int = 40) -> list[str]:
+    """Split an investor list into names; an NER entity inside a piece wins over the raw piece."""
+    names: list[str] = []
+    pos = 0
+    for m in [*splitter.finditer(region), None]:
+        end = m.start() if m else len(region)
+        piece, piece_start = region[pos:end], region_start + pos
+        pos = m.end() if m else len(region)
+        found = inside(entities, piece_start, piece_start + len(piece))
+        if found:
+            names += [e.text for e in found]
+            continue
+        cleaned = suffix.sub("", prefix.sub("", piece.strip())).strip(" \"'“”‘’「」《》()（）")
+        if 1 < len(cleaned) <= max_len and not cleaned.isdigit():
+            names.append(cleaned)
+    return list(dict.fromkeys(names))

@@ -1,0 +1,217 @@
+"""Chinese relation binding: which company raised which amount in which round, from whom.
+
+For one sentence:
+1. anchors: every round mention, and every 融资 (or 投资 right after an amount or round) that no
+   round already anchors; anchors split the sentence into windows, so in 「2015年获得600万元种子轮
+   投资；2016年获得千万级Pre-A轮融资」 each amount binds to its own round;
+2. per anchor: the nearest amount in its window that is not a valuation, revenue or cumulative sum;
+3. the subject: the text between the clause start and the funding verb (完成/获得/获…), cleaned of
+   time words and descriptors (「ToF传感器芯片提供商聚芯微电子」 -> 聚芯微电子), preferring an NER
+   entity; 「X对Y进行战略投资」 makes Y the company and X the investor;
+4. investors: 由X领投, X、Y跟投/参投, 投资方为…, and 获得X的…投资 lists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from extractor import cues
+from extractor.dates import DateMention, find_dates
+from extractor.money import Amount, Qualifier, find_amounts
+from extractor.relations import Draft, Entity, inside, split_names
+from extractor.rounds import RoundMention, find_rounds
+from extractor.segment import Span
+
+_FUNDING = re.compile(r"融资|(?<=[轮元币金])投资|战略投资|天使投资|种子投资|风险投资|注资")
+_OBJECT_FORM = re.compile(r"对(?P<obj>[^，。；,]{2,40}?)(?:进行|完成|做出|实施)了?(?:[^，。；]{0,20}?)(?:战略)?投资")
+_CLAUSE_BREAK = re.compile(r"[，,；;：:。！？\s](?!\d)")
+_QUOTED = re.compile(r"[“「『\"]([^”」』\"]{2,30})[”」』\"]")
+_NAME_OK = re.compile(r"^[\w\u4e00-\u9fff·&.+\- ]{2,40}$")
+_BAD_NAME = re.compile(r"融资|投资方|领投|跟投|宣布|完成|获得|该轮|本轮|此轮|\d+月|\d+年|今年|去年|公司$|^[A-Za-z]$")
+
+
+def sentence_drafts(sent: Span, entities: list[Entity], published: dt.date | None, *, in_title: bool) -> list[Draft]:
+    """Drafts for one Chinese sentence (entity offsets relative to the sentence)."""
+    text = sent.text
+    if cues.ZH_OUT_OF_SCOPE.search(text) and not find_rounds(text):
+        return []
+    rounds = find_rounds(text)
+    anchors = _anchors(text, rounds)
+    if not anchors:
+        return []
+    amounts = [a for a in find_amounts(text, lang="zh") if not _value_context(text, a)]
+    dates = find_dates(text, published, lang="zh")
+    drafts: list[Draft] = []
+    for i, (a_start, a_end, round_) in enumerate(anchors):
+        lo = anchors[i - 1][1] if i else 0
+        hi = anchors[i + 1][0] if i + 1 < len(anchors) else len(text)
+        draft = Draft(sentence=sent, round=round_, in_title=in_title)
+        draft.amount = _nearest_amount(amounts, a_start, a_end, lo, hi)
+        verb = _verb_before(text, a_start, lo if i else 0)
+        if _is_cumulative(text, draft, lo, a_start):
+            continue
+        window_text = text[max(lo, (verb.start() if verb else a_start) - 12):a_end]
+        if cues.ZH_GENERIC.search(window_text) and not (verb and draft.amount):
+            continue
+        _bind_subject(draft, text, entities, verb, lo if i else 0, a_start)
+        _bind_investors(draft, text, entities, verb, a_start, a_end, hi)
+        draft.date = _date_near(dates, a_start, lo)
+        clause = text[max(0, lo - 4):hi]
+        draft.past = bool(cues.ZH_PAST.search(text[max(0, (verb.start() if verb else a_start) - 20):a_start]))
+        if cues.ZH_REPORTED.search(text):
+            draft.status = "reported"
+        elif cues.ZH_PLANNED.search(clause[: a_end - max(0, lo - 4)]):
+            draft.status = "planned"
+        elif verb is not None and ("完成" in verb.group() or "获" in verb.group()):
+            draft.status = "closed"
+        draft.cues = sum([verb is not None, round_ is not None, draft.amount is not None,
+                          bool(draft.leads or draft.investors)])
+        drafts.append(draft)
+    return drafts
+
+
+def _anchors(text: str, rounds: list[RoundMention]) -> list[tuple[int, int, RoundMention | None]]:
+    out: list[tuple[int, int, RoundMention | None]] = [(r.start, r.end, r) for r in rounds]
+    for m in _FUNDING.finditer(text):
+        if any(r.start - 2 <= m.start() <= r.end + 6 for r in rounds):
+            continue  # 「A轮融资」: the round already anchors it
+        if text[m.end():m.end() + 1] in ("方", "人", "者", "机", "界", "圈"):  # 投资方, 融资人…
+            continue
+        out.append((m.start(), m.end(), None))
+    out.sort(key=lambda a: a[0])
+    merged: list[tuple[int, int, RoundMention | None]] = []
+    for anchor in out:
+        # 「B轮及B+轮融资」 stay two anchors; 「融资……融资」 close together are one
+        if merged and merged[-1][2] is None and anchor[2] is None and anchor[0] - merged[-1][1] < 8:
+            continue
+        merged.append(anchor)
+    return merged
+
+
+def _value_context(text: str, amount: Amount) -> bool:
+    """Valuation, revenue, fund size: an amount that is not the round size."""
+    return bool(cues.ZH_VALUE_NOT_ROUND.search(text[max(0, amount.start - 8):amount.start]))
+
+
+def _nearest_amount(amounts: list[Amount], a_start: int, a_end: int, lo: int, hi: int) -> Amount | None:
+    best, best_d = None, 10**9
+    for amount in amounts:
+        if amount.start < lo or amount.end > hi:
+            continue
+        d = a_start - amount.end if amount.end <= a_start else amount.start - a_end
+        if amount.start > a_end:
+            d += 6  # an amount after the round (「B轮1300万美元投资」) is a little less likely
+        if d < best_d:
+            best, best_d = amount, d
+    return best if best_d <= 40 else None
+
+
+def _verb_before(text: str, anchor: int, lo: int) -> re.Match[str] | None:
+    found = None
+    for m in cues.ZH_VERB.finditer(text, lo, anchor + 2):
+        found = m
+    return found
+
+
+def _is_cumulative(text: str, draft: Draft, lo: int, anchor: int) -> bool:
+    if draft.round is not None or draft.amount is None:
+        return False
+    return bool(cues.ZH_CUMULATIVE.search(text[max(lo, draft.amount.start - 10):draft.amount.start]))
+
+
+def _clause_start(text: str, pos: int, floor: int) -> int:
+    start = floor
+    for m in _CLAUSE_BREAK.finditer(text, floor, pos):
+        start = m.end()
+    return start
+
+
+def clean_subject(region: str) -> str | None:
+    """The company name in a subject region, or None (also for pronouns, which the caller handles)."""
+    region = cues.ZH_SUBJECT_NOISE.sub("", region).strip(" ，,：:")
+    quoted = _QUOTED.findall(region)
+    if quoted:
+        return quoted[-1].strip()
+    region = cues.ZH_DESCRIPTOR_TAIL.sub("", region)
+    region = re.sub(r"^(?:旗下的?|的|是|为|和|及|与)", "", region)
+    region = re.sub(r"(?:于|在|已|也|还|则|再|又|正式|成功|日前|近日|今日|今天|昨日)+$", "", region).strip(" ，,")
+    return region or None
+
+
+def _bind_subject(draft: Draft, text: str, entities: list[Entity], verb: re.Match[str] | None,
+                  floor: int, anchor: int) -> None:
+    obj = _OBJECT_FORM.search(text, floor, min(len(text), anchor + 6))
+    if obj:  # 「携程对“海鸥旅游”进行战略投资」: the object raised, the subject invested
+        names = split_names(obj.group("obj"), obj.start("obj"), entities, cues.ZH_LIST_SPLIT,
+                            cues.ZH_NAME_PREFIX, cues.ZH_NAME_SUFFIX)
+        if names:
+            draft.company = names[0]
+            investor = clean_subject(text[_clause_start(text, obj.start(), floor):obj.start()])
+            if investor and _NAME_OK.match(investor):
+                draft.investors.append(investor)
+            return
+    if verb is None:
+        return
+    start = _clause_start(text, verb.start(), floor)
+    region = text[start:verb.start()]
+    orgs = inside(entities, start, verb.start(), ("ORG",))
+    if orgs:
+        draft.company = orgs[-1].text
+        return
+    name = clean_subject(region)
+    if name is None or cues.ZH_PRONOUN.match(name):
+        draft.pronoun = True
+        return
+    if _NAME_OK.match(name) and not _BAD_NAME.search(name):
+        draft.company = name
+
+
+def _names(text: str, start: int, end: int, entities: list[Entity]) -> list[str]:
+    names = split_names(text[start:end], start, entities, cues.ZH_LIST_SPLIT, cues.ZH_NAME_PREFIX,
+                        cues.ZH_NAME_SUFFIX)
+    return [n for n in names if not _BAD_NAME.search(n) and _NAME_OK.match(n)]
+
+
+def _bind_investors(draft: Draft, text: str, entities: list[Entity], verb: re.Match[str] | None,
+                    a_start: int, a_end: int, hi: int) -> None:
+    scope_end = hi if hi < len(text) else len(text)
+    for m in cues.ZH_LEAD.finditer(text, 0, scope_end):
+        by = text.rfind("由", 0, m.start())
+        floor = _clause_start(text, m.start(), 0)
+        start = by + 1 if by >= floor - 1 and by >= 0 and m.start() - by < 60 else floor
+        draft.leads += [n for n in _names(text, start, m.start(), entities) if n not in draft.leads]
+    for m in cues.ZH_FOLLOW.finditer(text, 0, scope_end):
+        floor = _clause_start(text, m.start(), 0)
+        lead_end = max((x.end() for x in cues.ZH_LEAD.finditer(text, floor, m.start())), default=floor)
+        draft.investors += [n for n in _names(text, lead_end, m.start(), entities) if n not in draft.investors]
+    for m in cues.ZH_INVESTOR_LIST.finditer(text, 0, scope_end):
+        stop = _CLAUSE_END.search(text, m.end())
+        draft.investors += [n for n in _names(text, m.end(), stop.start() if stop else len(text), entities)
+                            if n not in draft.investors]
+    if verb is not None and not draft.leads and not draft.investors:
+        # 「获得顺为资本的100万美元天使投资」: the investors sit between the verb and the amount/round
+        end = min([x for x in (draft.amount.start if draft.amount else None, a_start) if x is not None])
+        between = text[verb.end():end]
+        between = re.sub(r"(?:的|累计|共|合计|总计|了|来自|约|近|超|逾)+$", "", re.sub(r"^(?:了|来自|由)", "", between))
+        if between and end - verb.end() < 60 and not re.search(r"\d|新一轮|一轮|本轮", between):
+            draft.investors += _names(text, verb.end(), verb.end() + len(between), entities)
+    draft.investors = list(dict.fromkeys(draft.leads + draft.investors))
+
+
+_CLAUSE_END = re.compile(r"[。；;！？\n]|，(?:此轮|本轮|该轮|本次|资金|融资|募集)")
+
+
+def _date_near(dates: list[DateMention], anchor: int, lo: int) -> DateMention | None:
+    before = [d for d in dates if d.end <= anchor and d.start >= max(0, lo - 30)]
+    if before:
+        return before[-1]
+    return dates[0] if dates else None
+
+
+def undisclosed(text: str) -> bool:
+    """「金额未披露」「具体金额暂未透露」: an explicit undisclosed amount."""
+    return bool(re.search(r"(?:金额|额度|数额|细节)[^，。]{0,4}(?:未|没有|暂未|尚未|不)(?:披露|透露|公开|公布)", text))
+
+
+__all__ = ["sentence_drafts", "clean_subject", "undisclosed", "Qualifier"]
