@@ -18,6 +18,7 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from collections.abc import Iterable
 from itertools import chain
 
 
@@ -110,7 +111,7 @@ _UPPER = {"不超过", "不超", "至多", "最多", "最高", "以下", "以内
           "under", "less than", "below", "just under"}
 
 
-def _alt(words: list[str] | tuple[str, ...] | set[str]) -> str:
+def _alt(words: Iterable[str]) -> str:
     return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
 
 
@@ -255,7 +256,8 @@ def _from_match(m: re.Match[str], text: str, zh_context: bool, in_text: bool,
         if m.group("es").lower().startswith("billion"):
             low, high = (low + 3, high + 3) if m.group("ev") else (9, 12)
         cur = _currency(m.group("ec"), zh_context)
-        return Amount(text[start:end], None, Decimal(10) ** low, Decimal(10) ** high, cur,
+        lo, hi = Decimal(10) ** low, Decimal(10) ** high
+        return Amount(text[start:end], None, lo, hi, cur,
                       Qualifier.VAGUE, start, end)
     n1, n2 = m.group("n1"), m.group("n2")
     v1 = _zh_number(n1)
@@ -287,10 +289,10 @@ def _from_match(m: re.Match[str], text: str, zh_context: bool, in_text: bool,
     if n2 and v2 is not None:
         if not re.search(r"[万亿十百千]$", n1) and re.search(r"[万亿]$", n2):
             v1 *= _trailing_unit(n2)
-        low, high = _tidy(v1 * s1), _tidy(v2 * s2)
-        if low > high:
+        bottom, top = _tidy(v1 * s1), _tidy(v2 * s2)
+        if bottom > top:
             return None
-        return Amount(text[start:end], None, low, high, cur, Qualifier.RANGE, start, end)
+        return Amount(text[start:end], None, bottom, top, cur, Qualifier.RANGE, start, end)
     value = _tidy(v1 * s1)
     words = {_qualifier_word(m.group(g)) for g in ("q1", "q1b", "q2")} - {None}
     if re.search(r"[余多]", n1):
