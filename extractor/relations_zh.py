@@ -24,19 +24,21 @@ from extractor.rounds import RoundMention, find_rounds
 from extractor.segment import Span
 
 _FUNDING = re.compile(r"融资|(?<=[轮元币金])投资|战略投资|天使投资|种子投资|风险投资|注资")
+_GOT_INVESTMENT = re.compile(r"获(?:得|投)?了?[^，。；]{2,40}?的?(?P<noun>(?:战略)?投资)(?=[，。；,.\s]|$)")
 _OBJECT_FORM = re.compile(r"对(?P<obj>[^，。；,]{2,40}?)(?:进行|完成|做出|实施)了?(?:[^，。；]{0,20}?)(?:战略)?投资")
-_CLAUSE_BREAK = re.compile(r"[，,；;：:。！？\s](?!\d)")
+_CLAUSE_BREAK = re.compile(r"[，；;：:。！？]|,(?!\d)")
 _QUOTED = re.compile(r"[“「『\"]([^”」』\"]{2,30})[”」』\"]")
 _NAME_OK = re.compile(r"^[\w\u4e00-\u9fff·&.+\- ]{2,40}$")
-_BAD_NAME = re.compile(r"融资|投资方|领投|跟投|宣布|完成|获得|该轮|本轮|此轮|\d+月|\d+年|今年|去年|公司$|^[A-Za-z]$")
+_BAD_NAME = re.compile(r"融资|投资方|领投|跟投|宣布|完成|获得|该轮|本轮|此轮|\d+月|\d+年|今年|去年|公司$|^[A-Za-z]$|"
+                       r"透露|披露|公开|一笔|一轮|估值|项目$|其中|目前|\d+\s*(?:亿|万)")
 
 
 def sentence_drafts(sent: Span, entities: list[Entity], published: dt.date | None, *, in_title: bool) -> list[Draft]:
     """Drafts for one Chinese sentence (entity offsets relative to the sentence)."""
     text = sent.text
-    if cues.ZH_OUT_OF_SCOPE.search(text) and not find_rounds(text):
+    rounds = [r for r in find_rounds(text) if text[r.end:r.end + 1] not in ("人", "者")]
+    if cues.ZH_OUT_OF_SCOPE.search(text) and not any(r.canonical not in (None, "debt") for r in rounds):
         return []
-    rounds = find_rounds(text)
     anchors = _anchors(text, rounds)
     if not anchors:
         return []
@@ -79,6 +81,9 @@ def _anchors(text: str, rounds: list[RoundMention]) -> list[tuple[int, int, Roun
         if text[m.end():m.end() + 1] in ("方", "人", "者", "机", "界", "圈"):  # 投资方, 融资人…
             continue
         out.append((m.start(), m.end(), None))
+    for m in _GOT_INVESTMENT.finditer(text):
+        if not any(a[0] <= m.end("noun") - 1 < a[1] for a in out):
+            out.append((m.start("noun"), m.end("noun"), None))
     out.sort(key=lambda a: a[0])
     merged: list[tuple[int, int, RoundMention | None]] = []
     for anchor in out:
@@ -129,13 +134,16 @@ def _clause_start(text: str, pos: int, floor: int) -> int:
 
 def clean_subject(region: str) -> str | None:
     """The company name in a subject region, or None (also for pronouns, which the caller handles)."""
+    region = cues.ZH_REPORTING_VERB.sub("", region)
     region = cues.ZH_SUBJECT_NOISE.sub("", region).strip(" ，,：:")
     quoted = _QUOTED.findall(region)
     if quoted:
         return quoted[-1].strip()
     region = cues.ZH_DESCRIPTOR_TAIL.sub("", region)
     region = re.sub(r"^(?:旗下的?|的|是|为|和|及|与)", "", region)
-    region = re.sub(r"(?:于|在|已|也|还|则|再|又|正式|成功|日前|近日|今日|今天|昨日)+$", "", region).strip(" ，,")
+    region = cues.ZH_SUBJECT_TAIL_NOISE.sub("", region).strip(" ，,")
+    if re.match(r"^(?:这家|这个|一家|该|此|其|这)", region):
+        return None
     return region or None
 
 
@@ -151,6 +159,12 @@ def _bind_subject(draft: Draft, text: str, entities: list[Entity], verb: re.Matc
             if investor and _NAME_OK.match(investor):
                 draft.investors.append(investor)
             return
+    lead_first = _LEAD_FIRST.search(text, floor, anchor + 1)
+    if lead_first and (verb is None or verb.start() > lead_first.start()):
+        # 「海通证券领投柏睿数据2亿融资」: the investor comes first, the company after 领投/投资
+        draft.company = clean_subject(lead_first.group("company"))
+        draft.leads.append(lead_first.group("investor"))
+        return
     if verb is None:
         return
     start = _clause_start(text, verb.start(), floor)
@@ -160,6 +174,11 @@ def _bind_subject(draft: Draft, text: str, entities: list[Entity], verb: re.Matc
         draft.company = orgs[-1].text
         return
     name = clean_subject(region)
+    if (name is None or cues.ZH_PRONOUN.match(name)) and start > floor:
+        # 「…提供商Vertoe，该公司在2018年完成了…」: the subject is the clause before
+        before = clean_subject(text[_clause_start(text, start - 1, floor):start - 1])
+        if before and _NAME_OK.match(before) and not _BAD_NAME.search(before) and len(before) <= 20:
+            name = before
     if name is None or cues.ZH_PRONOUN.match(name):
         draft.pronoun = True
         return
@@ -185,6 +204,10 @@ def _bind_investors(draft: Draft, text: str, entities: list[Entity], verb: re.Ma
         floor = _clause_start(text, m.start(), 0)
         lead_end = max((x.end() for x in cues.ZH_LEAD.finditer(text, floor, m.start())), default=floor)
         draft.investors += [n for n in _names(text, lead_end, m.start(), entities) if n not in draft.investors]
+    for m in _BY_INVEST.finditer(text, 0, scope_end):
+        if "领投" not in m.group("names"):
+            draft.investors += [n for n in _names(text, m.start("names"), m.end("names"), entities)
+                                if n not in draft.investors]
     for m in cues.ZH_INVESTOR_LIST.finditer(text, 0, scope_end):
         stop = _CLAUSE_END.search(text, m.end())
         draft.investors += [n for n in _names(text, m.end(), stop.start() if stop else len(text), entities)
@@ -199,6 +222,12 @@ def _bind_investors(draft: Draft, text: str, entities: list[Entity], verb: re.Ma
     draft.investors = list(dict.fromkeys(draft.leads + draft.investors))
 
 
+_LEAD_FIRST = re.compile(
+    r"(?P<investor>[\w\u4e00-\u9fff&·. ]{2,30}?)(?:领投|独家投资|战略投资|注资|投资)了?"
+    r"(?P<company>[\w\u4e00-\u9fff&·. ]{2,30}?)"
+    r"(?=(?:近|超|约|逾)?(?:[0-9０-９.]+|[一二两三四五六七八九十]+|数)[十百千]?(?:万|亿)[^，。]{0,8}?(?:融资|投资)"
+    r"|(?:Pre-?)?[A-H]\+?轮|天使轮|种子轮|战略融资)")
+_BY_INVEST = re.compile(r"由(?P<names>[^，。；由]{2,80}?)(?:共同|联合)?(?:投资|出资|注资)(?![方人者机])")
 _CLAUSE_END = re.compile(r"[。；;！？\n]|，(?:此轮|本轮|该轮|本次|资金|融资|募集)")
 
 
