@@ -54,13 +54,13 @@ def html_to_text(html: str) -> str:
 
 def _published(entry: Mapping[str, Any], tz: dt.tzinfo) -> dt.datetime | None:
     for key in ("published", "updated", "created", "date_published", "date_modified"):
-        raw = entry.get(key)
+        raw = dict.get(entry, key)  # plain lookup: feedparser's `updated`->`published` fallback warns
         if isinstance(raw, str) and raw:
             value = parse_datetime(raw, tz)
             if value is not None:
                 return value
     for key in ("published_parsed", "updated_parsed"):
-        parsed = entry.get(key)
+        parsed = dict.get(entry, key)
         if parsed:
             value = dt.datetime.fromtimestamp(calendar.timegm(parsed), UTC)
             return value if value.year >= 1995 else None

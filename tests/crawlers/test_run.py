@@ -160,6 +160,7 @@ def test_stop_releases_in_flight_claims(site: LocalSite, fast_settings: CrawlSet
     assert len(states) == 4 and set(states.values()) == {"due"}
 
 
+@pytest.mark.slow
 def test_forever_mode_repolls_entry_points(site: LocalSite, fast_settings: CrawlSettings) -> None:
     site.add("/feed.xml", _rss([]), content_type="application/rss+xml")
     source = Source(name="s", title="s", lang="zh", kind=SourceKind.NEWS, homepage=site.url("/"),
