@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from decimal import Decimal
 
 import pytest
@@ -176,7 +177,7 @@ def test_find_amounts(text: str, expected: list[tuple[str, str | None]]) -> None
 def test_find_amounts_in_order_and_non_overlapping() -> None:
     found = find_amounts("A轮融资5000万元，B轮融资2亿元，C轮融资3亿美元。")
     assert [a.value for a in found] == [Decimal(50000000), Decimal(200000000), Decimal(300000000)]
-    assert all(x.end <= y.start for x, y in zip(found, found[1:], strict=False))
+    assert all(x.end <= y.start for x, y in itertools.pairwise(found))
 
 
 def test_offsets_point_into_the_original_full_width_text() -> None:
