@@ -24,19 +24,24 @@ from extractor.rounds import RoundMention, find_rounds
 from extractor.segment import Span
 
 _FUNDING = re.compile(r"融资|(?<=[轮元币金])投资|战略投资|天使投资|种子投资|风险投资|注资")
+_INVESTOR_ROUND = re.compile(r"(?:的)?(?:投资方|投资人|投资者|投资机构|股东|老股东|领投方|跟投方)")
+_LATIN_WORD_ROUND = re.compile(r"[A-Za-z]{4,}")
 _GOT_INVESTMENT = re.compile(r"获(?:得|投)?了?[^，。；]{2,40}?的?(?P<noun>(?:战略)?投资)(?=[，。；,.\s]|$)")
 _OBJECT_FORM = re.compile(r"对(?P<obj>[^，。；,]{2,40}?)(?:进行|完成|做出|实施)了?(?:[^，。；]{0,20}?)(?:战略)?投资")
 _CLAUSE_BREAK = re.compile(r"[，；;：:。！？]|,(?!\d)")
 _QUOTED = re.compile(r"[“「『\"]([^”」』\"]{2,30})[”」』\"]")
 _NAME_OK = re.compile(r"^[\w\u4e00-\u9fff·&.+\- ]{2,40}$")
 _BAD_NAME = re.compile(r"融资|投资方|领投|跟投|宣布|完成|获得|该轮|本轮|此轮|\d+月|\d+年|今年|去年|公司$|^[A-Za-z]$|"
-                       r"透露|披露|公开|一笔|一轮|估值|项目$|其中|目前|\d+\s*(?:亿|万)")
+                       r"透露|披露|公开|一笔|一轮|估值|项目$|其中|目前|\d+\s*(?:亿|万)|地$|能够|没有|不能|未能|可能|截至|"
+                       r"截止|包括|如果|者$|迅速|成功|其他|这些|那些|我们|他们|你们|大家|企业$|创业公司|初创企业|人数|一定|"
+                       r"前$|后$|多少|顺利|^[\d\s.]+$")
 
 
 def sentence_drafts(sent: Span, entities: list[Entity], published: dt.date | None, *, in_title: bool) -> list[Draft]:
     """Drafts for one Chinese sentence (entity offsets relative to the sentence)."""
     text = sent.text
-    rounds = [r for r in find_rounds(text) if text[r.end:r.end + 1] not in ("人", "者")]
+    rounds = [r for r in find_rounds(text) if text[r.end:r.end + 1] not in ("人", "者")
+              and not _INVESTOR_ROUND.match(text, r.end) and not _LATIN_WORD_ROUND.fullmatch(r.text)]
     if cues.ZH_OUT_OF_SCOPE.search(text) and not any(r.canonical not in (None, "debt") for r in rounds):
         return []
     anchors = _anchors(text, rounds)
@@ -49,7 +54,7 @@ def sentence_drafts(sent: Span, entities: list[Entity], published: dt.date | Non
         lo = anchors[i - 1][1] if i else 0
         hi = anchors[i + 1][0] if i + 1 < len(anchors) else len(text)
         draft = Draft(sentence=sent, round=round_, in_title=in_title)
-        draft.amount = _nearest_amount(amounts, a_start, a_end, lo, hi)
+        draft.amount = _nearest_amount(text, amounts, a_start, a_end, lo, hi)
         verb = _verb_before(text, a_start, lo if i else 0)
         if _is_cumulative(text, draft, lo, a_start):
             continue
@@ -57,7 +62,7 @@ def sentence_drafts(sent: Span, entities: list[Entity], published: dt.date | Non
         if cues.ZH_GENERIC.search(window_text) and not (verb and draft.amount):
             continue
         _bind_subject(draft, text, entities, verb, lo if i else 0, a_start)
-        _bind_investors(draft, text, entities, verb, a_start, a_end, hi)
+        _bind_investors(draft, text, entities, verb, a_start, a_end, lo, hi)
         draft.date = _date_near(dates, a_start, lo)
         clause = text[max(0, lo - 4):hi]
         draft.past = bool(cues.ZH_PAST.search(text[max(0, (verb.start() if verb else a_start) - 20):a_start]))
@@ -99,10 +104,16 @@ def _value_context(text: str, amount: Amount) -> bool:
     return bool(cues.ZH_VALUE_NOT_ROUND.search(text[max(0, amount.start - 8):amount.start]))
 
 
-def _nearest_amount(amounts: list[Amount], a_start: int, a_end: int, lo: int, hi: int) -> Amount | None:
+_HARD_BREAK = re.compile(r"[，；。！？;]|,(?!\d)")
+
+
+def _nearest_amount(text: str, amounts: list[Amount], a_start: int, a_end: int, lo: int, hi: int) -> Amount | None:
     best, best_d = None, 10**9
     for amount in amounts:
         if amount.start < lo or amount.end > hi:
+            continue
+        gap = text[amount.end:a_start] if amount.end <= a_start else text[a_end:amount.start]
+        if _HARD_BREAK.search(gap):
             continue
         d = a_start - amount.end if amount.end <= a_start else amount.start - a_end
         if amount.start > a_end:
@@ -189,26 +200,27 @@ def _bind_subject(draft: Draft, text: str, entities: list[Entity], verb: re.Matc
 def _names(text: str, start: int, end: int, entities: list[Entity]) -> list[str]:
     names = split_names(text[start:end], start, entities, cues.ZH_LIST_SPLIT, cues.ZH_NAME_PREFIX,
                         cues.ZH_NAME_SUFFIX)
+    names = [cues.ZH_DESCRIPTOR_TAIL.sub("", n).strip() or n for n in names]
     return [n for n in names if not _BAD_NAME.search(n) and _NAME_OK.match(n)]
 
 
 def _bind_investors(draft: Draft, text: str, entities: list[Entity], verb: re.Match[str] | None,
-                    a_start: int, a_end: int, hi: int) -> None:
+                    a_start: int, a_end: int, lo: int, hi: int) -> None:
     scope_end = hi if hi < len(text) else len(text)
-    for m in cues.ZH_LEAD.finditer(text, 0, scope_end):
+    for m in cues.ZH_LEAD.finditer(text, lo, scope_end):
         by = text.rfind("由", 0, m.start())
         floor = _clause_start(text, m.start(), 0)
         start = by + 1 if by >= floor - 1 and by >= 0 and m.start() - by < 60 else floor
         draft.leads += [n for n in _names(text, start, m.start(), entities) if n not in draft.leads]
-    for m in cues.ZH_FOLLOW.finditer(text, 0, scope_end):
+    for m in cues.ZH_FOLLOW.finditer(text, lo, scope_end):
         floor = _clause_start(text, m.start(), 0)
         lead_end = max((x.end() for x in cues.ZH_LEAD.finditer(text, floor, m.start())), default=floor)
         draft.investors += [n for n in _names(text, lead_end, m.start(), entities) if n not in draft.investors]
-    for m in _BY_INVEST.finditer(text, 0, scope_end):
+    for m in _BY_INVEST.finditer(text, lo, scope_end):
         if "领投" not in m.group("names"):
             draft.investors += [n for n in _names(text, m.start("names"), m.end("names"), entities)
                                 if n not in draft.investors]
-    for m in cues.ZH_INVESTOR_LIST.finditer(text, 0, scope_end):
+    for m in cues.ZH_INVESTOR_LIST.finditer(text, lo, scope_end):
         stop = _CLAUSE_END.search(text, m.end())
         draft.investors += [n for n in _names(text, m.end(), stop.start() if stop else len(text), entities)
                             if n not in draft.investors]
@@ -227,7 +239,7 @@ _LEAD_FIRST = re.compile(
     r"(?P<company>[\w\u4e00-\u9fff&·. ]{2,30}?)"
     r"(?=(?:近|超|约|逾)?(?:[0-9０-９.]+|[一二两三四五六七八九十]+|数)[十百千]?(?:万|亿)[^，。]{0,8}?(?:融资|投资)"
     r"|(?:Pre-?)?[A-H]\+?轮|天使轮|种子轮|战略融资)")
-_BY_INVEST = re.compile(r"由(?P<names>[^，。；由]{2,80}?)(?:共同|联合)?(?:投资|出资|注资)(?![方人者机])")
+_BY_INVEST = re.compile(r"由(?P<names>[^，。；由]{2,80}?)(?:共同|联合)?(?:投资|出资|注资)(?=[，。；,]|$|的|了)")
 _CLAUSE_END = re.compile(r"[。；;！？\n]|，(?:此轮|本轮|该轮|本次|资金|融资|募集)")
 
 
