@@ -175,6 +175,10 @@ def _en_relative(m: re.Match[str], pub: datetime.date | None) -> tuple[datetime.
     return None
 
 
+_DIGIT = re.compile(r"\d")
+_LATIN = re.compile(r"[A-Za-z]")
+_ZH_REL = re.compile(r"[今昨前明近日当本这上下月周星礼去]")
+
 _PATTERNS: tuple[tuple[re.Pattern[str], Resolver], ...] = (
     (re.compile(r"(?<!\d)(?P<y>\d{4})\s?年\s?(?P<m>\d{1,2})\s?月(?:\s?(?P<d>\d{1,2})\s?[日号])?"), _zh_full),
     (re.compile(r"(?<![\d.])(?P<y>(?:19|20)\d\d)([-/.])(?P<m>\d{1,2})\2(?P<d>\d{1,2})(?![\d])"), _numeric),
@@ -201,11 +205,18 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Resolver], ...] = (
 )
 
 
+# Per pattern above, what the text must contain: 0 a digit, 1 a Latin letter, 2 a relative-date character.
+_NEEDS: tuple[tuple[int, ...], ...] = ((0,), (0,), (2,), (0,), (0, 1), (0, 1), (1,), (0, 1), (0,), (0, 1), (2,), (1,))
+
+
 def find_dates(text: str, published: datetime.date | None, *, lang: str | None = None) -> list[DateMention]:
     """Every date expression in `text` that resolves, in order, non-overlapping (longest wins)."""
     folded = fold_text(text)
+    has = (bool(_DIGIT.search(folded)), bool(_LATIN.search(folded)), bool(_ZH_REL.search(folded)))
     candidates: list[tuple[int, int, datetime.date, Precision, bool]] = []
-    for pattern, resolve in _PATTERNS:
+    for (pattern, resolve), needs in zip(_PATTERNS, _NEEDS, strict=True):
+        if not all(has[i] for i in needs):
+            continue  # a cheap precondition: most sentences cannot match most patterns
         for m in pattern.finditer(folded):
             result = resolve(m, published)
             if result is not None:

@@ -131,8 +131,14 @@ _Q_PRE = (rf"(?:{_alt(['大约', '约合', '约', '将近', '接近', '近', '�
 _Q_POST = r"(?:以上|以下|以内|左右|上下|之多|余|多|\+|(?i:\s?plus\b))"
 _RANGE_SEP = r"(?:\s{0,2}(?:-|–|—|~|至|到)\s{0,2}|\s{1,2}(?i:to)\s{1,2})"
 
+# Every alternative below starts with one of these characters; checking them first lets the
+# engine skip ordinary Chinese text quickly.
+_FIRST = rf"(?=[\dA-Za-z$€£₹₩¥~{_CN}融投交具本金暂均并尚未大约将接近超逾过不至最人美港欧数几上])"
+
 _AMOUNT_RE = re.compile(
     rf"""
+    {_FIRST}
+    (?:
     (?P<undisclosed>
         (?:融资|投资|交易|具体|本轮)?(?:金额|数额)[^,。;\n]{{0,4}}?(?:暂|均|并|尚)?未(?:对外)?(?:透露|披露|公开|公布)
       | (?:暂|均|并|尚)?未(?:对外)?(?:透露|披露|公开|公布)(?:具体|本轮)?(?:的)?(?:融资|投资|交易)?(?:金额|数额)
@@ -150,6 +156,7 @@ _AMOUNT_RE = re.compile(
     (?:\s?(?P<c3>{_SUFFIX_CUR}))?
     (?P<level>量?级)?
     (?P<q2>{_Q_POST})?
+    )
     """,
     re.VERBOSE,
 )

@@ -63,6 +63,8 @@ def canonical_round(text: str) -> str | None:
 
 _ROUND_RE = re.compile(
     r"""
+    (?=[A-Za-z种前天战债可])  # every alternative starts so: skips ordinary text fast
+    (?:
       (?<![A-Za-z0-9])(?:(?i:pre)\s?-?\s?)?[A-Ka-k](?:\s?\+{1,2}|\d{1,2})?\s?轮
     | (?<![A-Za-z0-9])(?i:pre)\s?-?\s?[A-K](?:\s?\+)?(?=\s?(?:融资|投资|系列))
     | (?<![A-Za-z])(?i:pre)\s?-?\s?IPO(?:\s?轮)?
@@ -75,6 +77,7 @@ _ROUND_RE = re.compile(
     | (?i:(?<![A-Za-z])angel\s(?:round|funding|financing|investment)\b)
     | (?i:(?<![A-Za-z])(?:growth(?:\sequity)?\s(?:round|financing)|strategic\s(?:investment|round|funding|financing)
           |venture\sdebt|debt\s(?:financing|funding|round)|convertible\snotes?|bridge\sround)\b)
+    )
     """,
     re.VERBOSE,
 )
