@@ -115,8 +115,15 @@ def _resolve(drafts: list[Draft], article: Article, lang: str, text: str,
     return [_finish(d, article, lang, text, aliases) for d in kept]
 
 
+def _same_company(a: str, b: str) -> bool:
+    if same_company(a, b):
+        return True
+    ka, kb = sorted((company_key(a), company_key(b)), key=len)
+    return len(ka) >= (2 if not ka.isascii() else 4) and kb.startswith(ka)
+
+
 def _same_round(a: Draft, b: Draft) -> bool:
-    if not same_company(a.company or "", b.company or ""):
+    if not _same_company(a.company or "", b.company or ""):
         return False
     ra = a.round.canonical if a.round else None
     rb = b.round.canonical if b.round else None
@@ -133,9 +140,9 @@ def _same_round(a: Draft, b: Draft) -> bool:
 
 
 def _merge_into(home: Draft, other: Draft) -> None:
-    if home.amount is None or (other.amount is not None and home.amount.value is None
-                               and other.amount.value is not None):
-        home.amount = other.amount or home.amount
+    if home.amount is None or (other.amount is not None and (
+            home.in_title or (home.amount.value is None and other.amount.value is not None))):
+        home.amount = other.amount or home.amount  # the body states it more exactly than the title
     home.round = home.round or other.round
     home.date = home.date or other.date
     if home.company and other.company and len(other.company) > len(home.company) and \

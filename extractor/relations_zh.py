@@ -15,15 +15,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import replace
 
 from extractor import cues
 from extractor.dates import DateMention, find_dates
-from extractor.money import Amount, Qualifier, find_amounts
+from extractor.money import Amount, Qualifier, find_amounts, parse_amount
 from extractor.relations import Draft, Entity, inside, split_names
 from extractor.rounds import RoundMention, find_rounds
 from extractor.segment import Span
 
-_FUNDING = re.compile(r"融资|(?<=[轮元币金])投资|战略投资|天使投资|种子投资|风险投资|注资")
+_FUNDING = re.compile(r"融资|(?<=[轮元币])投资|(?<=美金)投资|战略投资|天使投资|种子投资|风险投资|注资")
+_EMPTY = re.compile("")
+_THIS_ROUND = re.compile(r"(?:此轮|本轮|该轮|这轮|这次|本次|此次)$")
+_VERB_AMOUNT = re.compile(r"(?:筹集|筹得|募集|融资|融得|拿到|获得)(?:了|到)?\s*(?=(?:近|超|约|逾)?\s*(?:[0-9０-９.]+|[一二两三四五六七八九十]+|数)"
+                          r"\s*[十百千]?\s*(?:万|亿))")
 _INVESTOR_ROUND = re.compile(r"(?:的)?(?:投资方|投资人|投资者|投资机构|股东|老股东|领投方|跟投方)")
 _LATIN_WORD_ROUND = re.compile(r"[A-Za-z]{4,}")
 _GOT_INVESTMENT = re.compile(r"获(?:得|投)?了?[^，。；]{2,40}?的?(?P<noun>(?:战略)?投资)(?=[，。；,.\s]|$)")
@@ -34,7 +39,7 @@ _NAME_OK = re.compile(r"^[\w\u4e00-\u9fff·&.+\- ]{2,40}$")
 _BAD_NAME = re.compile(r"融资|投资方|领投|跟投|宣布|完成|获得|该轮|本轮|此轮|\d+月|\d+年|今年|去年|公司$|^[A-Za-z]$|"
                        r"透露|披露|公开|一笔|一轮|估值|项目$|其中|目前|\d+\s*(?:亿|万)|地$|能够|没有|不能|未能|可能|截至|"
                        r"截止|包括|如果|者$|迅速|成功|其他|这些|那些|我们|他们|你们|大家|企业$|创业公司|初创企业|人数|一定|"
-                       r"前$|后$|多少|顺利|^[\d\s.]+$")
+                       r"前$|后$|多少|顺利|^[\d\s.]+$|\d+\s*年|所以|因为|因此|只有|期间|一份|首笔|笔$|^其|那里|这里|^从")
 
 
 def sentence_drafts(sent: Span, entities: list[Entity], published: dt.date | None, *, in_title: bool) -> list[Draft]:
@@ -46,16 +51,18 @@ def sentence_drafts(sent: Span, entities: list[Entity], published: dt.date | Non
         return []
     anchors = _anchors(text, rounds)
     if not anchors:
-        return []
-    amounts = [a for a in find_amounts(text, lang="zh") if not _value_context(text, a)]
+        return _investors_only(sent, text, entities, in_title)
+    amounts = _round_amounts(text)
     dates = find_dates(text, published, lang="zh")
     drafts: list[Draft] = []
     for i, (a_start, a_end, round_) in enumerate(anchors):
         lo = anchors[i - 1][1] if i else 0
         hi = anchors[i + 1][0] if i + 1 < len(anchors) else len(text)
         draft = Draft(sentence=sent, round=round_, in_title=in_title)
-        draft.amount = _nearest_amount(text, amounts, a_start, a_end, lo, hi)
+        draft.amount = _stated_amount(text, amounts, a_end, hi) or _nearest_amount(text, amounts, a_start, a_end, lo, hi)
         verb = _verb_before(text, a_start, lo if i else 0)
+        if verb is None and in_title:
+            verb = _title_pseudo_verb(text, draft, a_start)
         if _is_cumulative(text, draft, lo, a_start):
             continue
         window_text = text[max(lo, (verb.start() if verb else a_start) - 12):a_end]
@@ -78,6 +85,15 @@ def sentence_drafts(sent: Span, entities: list[Entity], published: dt.date | Non
     return drafts
 
 
+def _investors_only(sent: Span, text: str, entities: list[Entity], in_title: bool) -> list[Draft]:
+    """「本轮融资由X领投，Y跟投。」 on its own: investors for the event named before."""
+    if in_title or not (cues.ZH_LEAD.search(text) or cues.ZH_FOLLOW.search(text) or cues.ZH_INVESTOR_LIST.search(text)):
+        return []
+    draft = Draft(sentence=sent, in_title=False)
+    _bind_investors(draft, text, entities, None, 0, 0, 0, len(text))
+    return [draft] if draft.investors else []
+
+
 def _anchors(text: str, rounds: list[RoundMention]) -> list[tuple[int, int, RoundMention | None]]:
     out: list[tuple[int, int, RoundMention | None]] = [(r.start, r.end, r) for r in rounds]
     for m in _FUNDING.finditer(text):
@@ -85,7 +101,12 @@ def _anchors(text: str, rounds: list[RoundMention]) -> list[tuple[int, int, Roun
             continue  # 「A轮融资」: the round already anchors it
         if text[m.end():m.end() + 1] in ("方", "人", "者", "机", "界", "圈"):  # 投资方, 融资人…
             continue
+        if _THIS_ROUND.search(text, max(0, m.start() - 3), m.start()):
+            continue  # 「此轮融资由X领投」 speaks of the round just named
         out.append((m.start(), m.end(), None))
+    for m in _VERB_AMOUNT.finditer(text):
+        if not any(a[0] - 12 <= m.end() <= a[1] + 2 for a in out):
+            out.append((m.end(), m.end(), None))  # 「筹集到 700 万美元」「融资250万美元」
     for m in _GOT_INVESTMENT.finditer(text):
         if not any(a[0] <= m.end("noun") - 1 < a[1] for a in out):
             out.append((m.start("noun"), m.end("noun"), None))
@@ -97,6 +118,32 @@ def _anchors(text: str, rounds: list[RoundMention]) -> list[tuple[int, int, Roun
             continue
         merged.append(anchor)
     return merged
+
+
+_CONVERSION = re.compile(r"[（(]\s*(?:约|约合|折合|合|相当于|约为|即)\s*$")
+_AMOUNT_OF_ROUND = re.compile(r"(?:融资|投资)(?:总)?(?:金额|额度|规模|额)(?:为|达|是|约|共|超过|高达|达到)*\s*$")
+
+
+def _round_amounts(text: str) -> list[Amount]:
+    """Money that can be a round size: no valuations, no conversions in brackets, no 「获得过」 particle."""
+    out = []
+    for amount in find_amounts(text, lang="zh"):
+        if len(amount.text.strip()) < 2 or _value_context(text, amount) or (out and _CONVERSION.search(text[out[-1].end:amount.start])):
+            continue
+        if amount.text.startswith("过") and text[amount.start - 1:amount.start] in ("得", "获"):
+            reparsed = parse_amount(amount.text[1:])
+            if reparsed is not None:
+                amount = replace(reparsed, start=amount.start + 1, end=amount.end)
+        out.append(amount)
+    return out
+
+
+def _stated_amount(text: str, amounts: list[Amount], a_end: int, hi: int) -> Amount | None:
+    """「本轮融资金额为8140万美元」 after the round: the amount the article states for it."""
+    for amount in amounts:
+        if a_end <= amount.start <= hi and _AMOUNT_OF_ROUND.search(text[max(a_end, amount.start - 12):amount.start]):
+            return amount
+    return None
 
 
 def _value_context(text: str, amount: Amount) -> bool:
@@ -130,6 +177,12 @@ def _verb_before(text: str, anchor: int, lo: int) -> re.Match[str] | None:
     return found
 
 
+def _title_pseudo_verb(text: str, draft: Draft, a_start: int) -> re.Match[str] | None:
+    """A title such as 「初创公司 Eaze 1300 万美元 B 轮投资」 has no verb: the amount starts the predicate."""
+    start = min(a_start, draft.amount.start if draft.amount else a_start)
+    return _EMPTY.match(text, start) if start > 0 else None
+
+
 def _is_cumulative(text: str, draft: Draft, lo: int, anchor: int) -> bool:
     if draft.round is not None or draft.amount is None:
         return False
@@ -147,10 +200,10 @@ def clean_subject(region: str) -> str | None:
     """The company name in a subject region, or None (also for pronouns, which the caller handles)."""
     region = cues.ZH_REPORTING_VERB.sub("", region)
     region = cues.ZH_SUBJECT_NOISE.sub("", region).strip(" ，,：:")
+    region = cues.ZH_DESCRIPTOR_TAIL.sub("", region)
     quoted = _QUOTED.findall(region)
     if quoted:
         return quoted[-1].strip()
-    region = cues.ZH_DESCRIPTOR_TAIL.sub("", region)
     region = re.sub(r"^(?:旗下的?|的|是|为|和|及|与)", "", region)
     region = cues.ZH_SUBJECT_TAIL_NOISE.sub("", region).strip(" ，,")
     if re.match(r"^(?:这家|这个|一家|该|此|其|这)", region):
@@ -170,7 +223,7 @@ def _bind_subject(draft: Draft, text: str, entities: list[Entity], verb: re.Matc
             if investor and _NAME_OK.match(investor):
                 draft.investors.append(investor)
             return
-    lead_first = _LEAD_FIRST.search(text, floor, anchor + 1)
+    lead_first = _LEAD_FIRST.search(text, floor, min(len(text), anchor + 8))
     if lead_first and (verb is None or verb.start() > lead_first.start()):
         # 「海通证券领投柏睿数据2亿融资」: the investor comes first, the company after 领投/投资
         draft.company = clean_subject(lead_first.group("company"))
@@ -185,7 +238,7 @@ def _bind_subject(draft: Draft, text: str, entities: list[Entity], verb: re.Matc
         draft.company = orgs[-1].text
         return
     name = clean_subject(region)
-    if (name is None or cues.ZH_PRONOUN.match(name)) and start > floor:
+    if (name is None or cues.ZH_PRONOUN.match(name)) and start > floor and text[start - 1] in "，,":
         # 「…提供商Vertoe，该公司在2018年完成了…」: the subject is the clause before
         before = clean_subject(text[_clause_start(text, start - 1, floor):start - 1])
         if before and _NAME_OK.match(before) and not _BAD_NAME.search(before) and len(before) <= 20:
