@@ -32,14 +32,14 @@ _VERB_AMOUNT = re.compile(r"(?:筹集|筹得|募集|融资|融得|拿到|获得)
 _INVESTOR_ROUND = re.compile(r"(?:的)?(?:投资方|投资人|投资者|投资机构|股东|老股东|领投方|跟投方)")
 _LATIN_WORD_ROUND = re.compile(r"[A-Za-z]{4,}")
 _GOT_INVESTMENT = re.compile(r"获(?:得|投)?了?[^，。；]{2,40}?的?(?P<noun>(?:战略)?投资)(?=[，。；,.\s]|$)")
-_OBJECT_FORM = re.compile(r"对(?P<obj>[^，。；,]{2,40}?)(?:进行|完成|做出|实施)了?(?:[^，。；]{0,20}?)(?:战略)?投资")
+_OBJECT_FORM = re.compile(r"对(?P<obj>[^，。；,]{2,40}?)(?:进行|完成|做出|实施|追加|注资)了?(?:[^，。；]{0,20}?)(?:战略)?投资")
 _CLAUSE_BREAK = re.compile(r"[，；;：:。！？]|,(?!\d)")
 _QUOTED = re.compile(r"[“「『\"]([^”」』\"]{2,30})[”」』\"]")
 _NAME_OK = re.compile(r"^[\w\u4e00-\u9fff·&.+\- ]{2,40}$")
 _BAD_NAME = re.compile(r"融资|投资方|领投|跟投|宣布|完成|获得|该轮|本轮|此轮|\d+月|\d+年|今年|去年|公司$|^[A-Za-z]$|"
                        r"透露|披露|公开|一笔|一轮|估值|项目$|其中|目前|\d+\s*(?:亿|万)|地$|能够|没有|不能|未能|可能|截至|"
                        r"截止|包括|如果|者$|迅速|成功|其他|这些|那些|我们|他们|你们|大家|企业$|创业公司|初创企业|人数|一定|"
-                       r"前$|后$|多少|顺利|^[\d\s.]+$|\d+\s*年|所以|因为|因此|只有|期间|一份|首笔|笔$|^其|那里|这里|^从")
+                       r"前$|后$|多少|顺利|^[\d\s.]+$|\d+\s*年|所以|因为|因此|只有|期间|一份|首笔|笔$|^其|那里|这里|^从|数量|要比|打算|计划|准备|希望")
 
 
 def sentence_drafts(sent: Span, entities: list[Entity], published: dt.date | None, *, in_title: bool) -> list[Draft]:
@@ -68,6 +68,8 @@ def sentence_drafts(sent: Span, entities: list[Entity], published: dt.date | Non
         window_text = text[max(lo, (verb.start() if verb else a_start) - 12):a_end]
         if cues.ZH_GENERIC.search(window_text) and not (verb and draft.amount):
             continue
+        if verb is None and not in_title and not cues.ZH_LEAD.search(text, lo, hi):
+            continue  # 「天使轮则只有10多万美元」: round talk without anyone raising
         _bind_subject(draft, text, entities, verb, lo if i else 0, a_start)
         _bind_investors(draft, text, entities, verb, a_start, a_end, lo, hi)
         draft.date = _date_near(dates, a_start, lo)
@@ -227,6 +229,8 @@ def _bind_subject(draft: Draft, text: str, entities: list[Entity], verb: re.Matc
     if lead_first and (verb is None or verb.start() > lead_first.start()):
         # 「海通证券领投柏睿数据2亿融资」: the investor comes first, the company after 领投/投资
         draft.company = clean_subject(lead_first.group("company"))
+        if draft.company and (_BAD_NAME.search(draft.company) or not _NAME_OK.match(draft.company)):
+            draft.company = None
         draft.leads.append(lead_first.group("investor"))
         return
     if verb is None:
@@ -288,10 +292,10 @@ def _bind_investors(draft: Draft, text: str, entities: list[Entity], verb: re.Ma
 
 
 _LEAD_FIRST = re.compile(
-    r"(?P<investor>[\w\u4e00-\u9fff&·. ]{2,30}?)(?:领投|独家投资|战略投资|注资|投资)了?"
+    r"(?P<investor>[^，。；获完宣]{2,30}?)(?:领投|独家领投|注资|战略投资了?|投资了)"
     r"(?P<company>[\w\u4e00-\u9fff&·. ]{2,30}?)"
     r"(?=(?:近|超|约|逾)?(?:[0-9０-９.]+|[一二两三四五六七八九十]+|数)[十百千]?(?:万|亿)[^，。]{0,8}?(?:融资|投资)"
-    r"|(?:Pre-?)?[A-H]\+?轮|天使轮|种子轮|战略融资)")
+    r"|(?:Pre-?)?[A-H]\+?轮|天使轮|种子轮|战略融资|的)")
 _BY_INVEST = re.compile(r"由(?P<names>[^，。；由]{2,80}?)(?:共同|联合)?(?:投资|出资|注资)(?=[，。；,]|$|的|了)")
 _CLAUSE_END = re.compile(r"[。；;！？\n]|，(?:此轮|本轮|该轮|本次|资金|融资|募集)")
 
