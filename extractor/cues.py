@@ -91,14 +91,14 @@ EN_PRONOUN = re.compile(r"(?i)^(?:the\s+)?(?:company|startup|start-up|firm|busin
 EN_OUT_OF_SCOPE = re.compile(
     r"(?i)\b(?:acquir(?:e|es|ed|ing)|acquisition|merger|IPO|initial public offering|goes public|went public|"
     r"bonds?|debt offering|notes offering|SPAC|buyback|fund (?:I|II|III|IV|V|VI)\b|new fund|closes? (?:its|a) .{0,20}fund|"
-    r"grant|crowdfunding|raised .{0,20}fund\b)")
-EN_CUMULATIVE = re.compile(r"(?i)\b(?:to date|in total|total(?:ling)? (?:of )?|total funding|altogether|so far|"
+    r"grants?|crowdfunding|philanthrop\w*|donations?|raised .{0,20}fund\b)")
+EN_CUMULATIVE = re.compile(r"(?i)\b(?:to date|in total|a total of|total(?:ling)? (?:of )?|total funding|altogether|so far|"
                            r"since (?:its )?(?:founding|inception|launch)|cumulative|over the years|has invested|"
                            r"have invested|invested (?:more than|over)|brings? (?:its|the) total|bringing (?:its|the) total)")
 EN_VALUE_NOT_ROUND = re.compile(r"(?i)(?:valu(?:ed|ation|ing)\s+(?:it\s+)?(?:at\s+)?(?:of\s+)?(?:about|around|nearly|"
                                 r"roughly|more than|over)?\s*|revenue\s+(?:of\s+)?|\bat\s+an?\s+)$")
 EN_VALUATION_AFTER = re.compile(r"(?i)^\s*(?:post-money\s+|pre-money\s+)?valuation")
-EN_PAST = re.compile(r"(?i)\b(?:previously|previous|earlier|prior|last year|in (?:19|20)\d\d|back in|had raised|"
+EN_PAST = re.compile(r"(?i)\b(?:previously(?! unannounced| undisclosed)|previous|earlier|prior|last year|in (?:19|20)\d\d|back in|had raised|"
                      r"has previously|before that|since it raised|in early|in late|last raised|its last)\b")
 EN_REPORTED = re.compile(r"(?i)\b(?:sources?|reportedly|report(?:s|ed)? that|according to (?:people|sources|a report|"
                          r"reports)|people familiar|is said to|are said to|in talks|in discussions|rumou?red)\b")

@@ -36,7 +36,10 @@ __all__ = ["Extractor", "ModelError"]
 EXTRACTOR_VERSION = "0.1.0"
 _FOLLOW_UP = re.compile(r"^(?:本轮|此轮|该轮|本次|这轮|这次|此次|其中|投资方|The round|The funding|The investment|"
                         r"Investors|Other investors|The raise|The financing|Participants)", re.I)
-_EN_GLUE = re.compile(r"(?<=[a-z])(?=(?:raised|raises|announced|led by)\b)|(?<=\d million|\d billion)(?=[a-z])")
+# The scraped TechCrunch text lost the spaces around links: "GreenLiteraised", "$23 millionto".
+_EN_GLUE = re.compile(r"(?<=\b[A-Z][a-z]{2})(?=(?:raised|raises|announced)\b)|(?<=[a-z][A-Z][a-z])(?=raised\b)|"
+                      r"(?<=[a-z]{4})(?=(?:raised|raises)\s+\$)|(?<=\d million|\d billion)(?=[a-z])|"
+                      r"(?<=,)(?=raised\b)|(?<=\d{4})(?=when\b|and\b)")
 PAST_DAYS = 120
 
 
@@ -90,10 +93,14 @@ class Extractor:
 def _resolve(drafts: list[Draft], article: Article, lang: str, text: str,
              aliases: list[tuple[str, str]]) -> list[FundingEvent]:
     title_company = next((d.company for d in drafts if d.in_title and d.company), None)
+    if title_company is None and lang == "en" and article.title:
+        title_company = relations_en.title_subject(article.title)
     last_company: str | None = None
     kept: list[Draft] = []
     for draft in drafts:
-        if draft.company is None and (draft.pronoun or not draft.in_title):
+        if draft.background:
+            continue
+        if draft.company is None and draft.pronoun:
             draft.company = title_company or last_company
         if draft.company is None:
             # a sentence that only names investors belongs to the event before it
@@ -112,7 +119,18 @@ def _resolve(drafts: list[Draft], article: Article, lang: str, text: str,
             kept.append(draft)
         else:
             _merge_into(home, draft)
+    kept = [d for d in kept if not _is_sum_of_others(d, kept)]
     return [_finish(d, article, lang, text, aliases) for d in kept]
+
+
+def _is_sum_of_others(draft: Draft, drafts: list[Draft]) -> bool:
+    """"raises $23M" when the article splits it into a $14M A and a $9M seed: a total, not a round."""
+    if draft.round is not None or draft.amount is None or draft.amount.value is None:
+        return False
+    parts = [d.amount.value for d in drafts if d is not draft and d.round is not None and d.amount is not None
+             and d.amount.value is not None and d.amount.currency == draft.amount.currency
+             and _same_company(d.company or "", draft.company or "")]
+    return len(parts) >= 2 and abs(sum(parts) - draft.amount.value) <= Decimal("0.02") * draft.amount.value
 
 
 def _same_company(a: str, b: str) -> bool:

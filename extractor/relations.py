@@ -41,6 +41,7 @@ class Draft:
     past: bool = False
     status: str = "announced"
     in_title: bool = False
+    background: bool = False  # stated in a relative clause ("X, which has raised …"): not reported here
     cues: int = 0  # how many independent funding signals support it (verb, round, amount, investors)
 
     def has_substance(self) -> bool:

@@ -30,7 +30,7 @@ _SUBJECT_LEAD = re.compile(
 _DESCRIPTOR_WORDS = {"AI", "The", "A", "An", "US", "U.S.", "UK", "EU", "Indian", "Chinese", "French", "German",
                      "British", "Israeli", "European", "American", "Japanese", "Korean", "Singapore", "SaaS",
                      "Fintech", "Startup", "Today", "Now", "It", "This", "That", "Its", "Series", "Seed",
-                     "CEO", "Founder", "Co-founder", "On", "In", "After", "With", "Meanwhile", "Grok's"}
+                     "CEO", "Founder", "Co-founder", "On", "In", "After", "With", "Meanwhile", "Comment", "Here", "There"}
 _STOP_LIST = re.compile(r"[.;]\s|[.;]$|\s+(?:with|to|for|which|who|that|bringing|taking|valuing|after|at)\s+|\(|—|–\s")
 _PEOPLE_TITLES = re.compile(r"(?i)\b(?:CEO|founder|co-founder|partner|chief|president|investor)\b")
 
@@ -64,7 +64,7 @@ def sentence_drafts(sent: Span, entities: list[Entity], published: dt.date | Non
         if _cumulative(text, draft, a_start, hi):
             continue
         _bind_subject(draft, text, entities, verb, lo)
-        _bind_investors(draft, text, entities, a_start, hi if i + 1 < len(anchors) else len(text))
+        _bind_investors(draft, text, entities, lo, a_start, hi)
         draft.date = _date_near(dates, a_start)
         before = text[max(0, lo - 2):a_end]
         draft.past = bool(cues.EN_PAST.search(before)) and not re.search(r"(?i)\btoday\b|\bthis week\b", before)
@@ -99,39 +99,87 @@ def _nearest_amount(amounts: list[Amount], a_start: int, a_end: int, lo: int, hi
 def _cumulative(text: str, draft: Draft, a_start: int, hi: int) -> bool:
     if draft.amount is None:
         return False
+    tight = text[max(0, draft.amount.start - 14):min(len(text), draft.amount.end + 10)]
+    if re.search(r"(?i)a total of|to date|in total", tight):
+        return True
     near = text[max(0, draft.amount.start - 30):min(hi, draft.amount.end + 40)]
     return bool(cues.EN_CUMULATIVE.search(near)) and draft.round is None
 
 
-def subject_name(region: str) -> str | None:
-    """The company name ending a subject region; None for pronouns and descriptions."""
-    region = _SUBJECT_LEAD.sub("", region.strip()).strip(" ,")
-    if not region or cues.EN_PRONOUN.match(region) or re.search(r"(?i)\b(?:it|they|we)$", region):
-        return None
-    # "Picus Security, founded by three mathematicians," -> the part before the apposition
-    head = region.split(",")[0].strip() if "," in region else region
-    found = [m for m in _NAME.finditer(head)]
-    if not found:
-        return None
-    name = found[-1].group().strip()
+_ADVERB_TAIL = re.compile(r"(?i)(?:\s+(?:recently|just|also|now|today|finally|has|have|had|officially|reportedly|"
+                          r"quietly|already|successfully|then))+\s*$")
+_LOCATION_TAIL = re.compile(r"\s+(?:in|of|from)\s+[A-Z][\w.-]*(?:\s+[A-Z][\w.-]*)*$")
+_TITLE_SUBJECT = re.compile(r"^(?P<name>(?:[A-Z0-9][\w.&'’+-]*)(?:\s+[A-Z0-9][\w.&'’+-]*){0,3}?)(?:’s|'s)?\s+"
+                            r"(?:[a-z]+s|is|has|lands|gets|emerges)\b")
+
+
+def _name_chunks(text: str) -> list[str]:
+    chunks = []
+    for m in _NAME.finditer(text):
+        words = [w for w in m.group().split() if not (w[0].isdigit() and re.search(r"\d[a-z]{2,}", w))]
+        while words and words[-1] in ("of", "de", "the", "for", "and", "&"):
+            words.pop()
+        if words:
+            chunks.append(" ".join(words))
+    return chunks
+
+
+def _clean_name(name: str) -> str | None:
     words = name.split()
-    while words and words[0] in _DESCRIPTOR_WORDS and len(words) > 1:
+    while len(words) > 1 and words[0] in _DESCRIPTOR_WORDS:
         words = words[1:]
-    name = " ".join(words)
-    name = re.sub(r"^[\w.-]+-based\s+", "", name)
+    name = re.sub(r"^[\w.-]+-based\s+", "", " ".join(words))
     name = re.sub(r"(?:'s|’s)$", "", name)
     if not name or name in _DESCRIPTOR_WORDS or name.isdigit():
         return None
     return name
 
 
+def _is_proper(part: str) -> bool:
+    words = part.split()
+    return bool(words) and all(w[0].isupper() or w[0].isdigit() or w in ("of", "de", "and", "&") for w in words)
+
+
+def subject_name(region: str) -> str | None:
+    """The company name ending a subject region; None for pronouns and descriptions.
+
+    "Picus Security, founded by three mathematicians," -> Picus Security (the name before an
+    apposition); "Grok's image generator, Black Forest Labs," -> Black Forest Labs (the proper part);
+    "In 2023, UPchieve" -> UPchieve (the clause next to the verb).
+    """
+    region = _ADVERB_TAIL.sub("", _SUBJECT_LEAD.sub("", region.strip())).strip()
+    if region.endswith(","):
+        parts = [p.strip() for p in region[:-1].split(",") if p.strip()]
+        proper = [p for p in parts if _is_proper(p)]
+        head = proper[-1] if proper else (parts[0] if parts else "")
+        if cues.EN_PRONOUN.match(head):
+            return None
+        chunks = _name_chunks(_LOCATION_TAIL.sub("", head))
+        candidate = chunks[0] if chunks and not proper else (chunks[-1] if chunks else None)
+    else:
+        head = re.split(r",\s*|\s+and\s+(?=[A-Z])", region)[-1].strip()
+        if not head or cues.EN_PRONOUN.match(head) or re.search(r"(?i)\b(?:it|they|we|which|who|that)$", head):
+            return None
+        chunks = _name_chunks(_LOCATION_TAIL.sub("", head))
+        candidate = chunks[-1] if chunks else None
+    if candidate is None or cues.EN_PRONOUN.match(candidate):
+        return None
+    return _clean_name(candidate)
+
+
+def title_subject(title: str) -> str | None:
+    """The company a headline is about when it opens with it: "Tidal Metals sees …" -> Tidal Metals."""
+    m = _TITLE_SUBJECT.match(title.strip())
+    return _clean_name(m.group("name")) if m else None
+
+
 def _bind_subject(draft: Draft, text: str, entities: list[Entity], verb: re.Match[str] | None, lo: int) -> None:
     if verb is None:
+        draft.pronoun = True
         return
     region = text[lo if lo and lo < verb.start() else 0:verb.start()]
-    if cues.EN_PRONOUN.search(region.strip()) or re.search(r"(?i)\b(?:the\s+(?:company|startup|firm|business)|it)\s*$",
-                                                             region):
-        draft.pronoun = True
+    if re.search(r"(?i)\b(?:which|who|that)(?:\s+(?:has|have|had|also|last|previously|recently))*\s*$", region):
+        draft.background = True  # "X, which has raised $500M," is background, not a round being reported
         return
     name = subject_name(region)
     if name is None:
@@ -150,6 +198,7 @@ def _list_names(segment: str) -> list[str]:
         piece = cues.EN_NAME_PREFIX.sub("", piece.strip()).strip(" .\"'“”")
         piece = cues.EN_NAME_STOP.sub("", piece)
         piece = re.sub(r"^(?:the|its|existing|other)\s+", "", piece, flags=re.I)
+        piece = re.sub(r"-led\b.*$", "", piece)
         if not piece or not (piece[0].isupper() or piece[0].isdigit() or piece[:2].lower() == "a1"):
             continue
         if len(piece) > 60 or _PEOPLE_TITLES.search(piece) and "," not in piece and len(piece.split()) > 4:
@@ -158,21 +207,21 @@ def _list_names(segment: str) -> list[str]:
     return names
 
 
-def _bind_investors(draft: Draft, text: str, entities: list[Entity], a_start: int, hi: int) -> None:
-    for m in cues.EN_LED_BY.finditer(text):
-        draft.leads += [n for n in _list_names(text[m.end():]) if n not in draft.leads]
+def _bind_investors(draft: Draft, text: str, entities: list[Entity], lo: int, a_start: int, hi: int) -> None:
+    for m in cues.EN_LED_BY.finditer(text, max(lo, a_start - 40), hi):
+        draft.leads += [n for n in _list_names(text[m.end():hi]) if n not in draft.leads]
     for m in cues.EN_LED_THE_ROUND.finditer(text):
         head = text[:m.start()].split(",")[-1]
         found = list(_NAME.finditer(head))
         if found:
             draft.leads += [n for n in _list_names(found[-1].group()) if n not in draft.leads]
     # "a16z-led seed round"
-    for m in re.finditer(r"\b([\w.&-]+)-led\b", text):
+    for m in re.finditer(r"\b([\w.&-]+)-led\b", text[max(lo, a_start - 30):a_start + 2]):
         name = cues.ALIASES_EN.get(m.group(1).lower(), m.group(1))
         if name not in draft.leads:
             draft.leads.append(name)
-    for m in cues.EN_PARTICIPATION.finditer(text, max(0, a_start - 10)):
-        draft.investors += [n for n in _list_names(text[m.end():]) if n not in draft.investors]
+    for m in cues.EN_PARTICIPATION.finditer(text, max(lo, a_start - 10), hi):
+        draft.investors += [n for n in _list_names(text[m.end():hi]) if n not in draft.investors]
     draft.investors = list(dict.fromkeys(draft.leads + draft.investors))
 
 

@@ -228,12 +228,13 @@ def _bind_subject(draft: Draft, text: str, entities: list[Entity], verb: re.Matc
     lead_first = _LEAD_FIRST.search(text, floor, min(len(text), anchor + 8))
     if lead_first and (verb is None or verb.start() > lead_first.start()):
         # 「海通证券领投柏睿数据2亿融资」: the investor comes first, the company after 领投/投资
-        draft.company = clean_subject(lead_first.group("company"))
-        if draft.company and (_BAD_NAME.search(draft.company) or not _NAME_OK.match(draft.company)):
-            draft.company = None
-        draft.leads.append(lead_first.group("investor"))
-        return
+        company = clean_subject(lead_first.group("company"))
+        if company and not _BAD_NAME.search(company) and _NAME_OK.match(company):
+            draft.company = company
+            draft.leads += _names(text, lead_first.start("investor"), lead_first.end("investor"), entities)
+            return
     if verb is None:
+        draft.pronoun = True
         return
     start = _clause_start(text, verb.start(), floor)
     region = text[start:verb.start()]
@@ -252,6 +253,8 @@ def _bind_subject(draft: Draft, text: str, entities: list[Entity], verb: re.Matc
         return
     if _NAME_OK.match(name) and not _BAD_NAME.search(name):
         draft.company = name
+    else:
+        draft.pronoun = True  # no usable name here: the article's company, as before
 
 
 def _names(text: str, start: int, end: int, entities: list[Entity]) -> list[str]:
@@ -264,12 +267,21 @@ def _names(text: str, start: int, end: int, entities: list[Entity]) -> list[str]
 def _bind_investors(draft: Draft, text: str, entities: list[Entity], verb: re.Match[str] | None,
                     a_start: int, a_end: int, lo: int, hi: int) -> None:
     scope_end = hi if hi < len(text) else len(text)
+
+    def next_anchors(m: re.Match[str]) -> bool:
+        """「…C+轮融资，不久前由X领投的3.1亿美元C轮融资」: X led the round that follows, not this one."""
+        return m.start() >= a_end and hi < len(text) and not _HARD_BREAK.search(text, m.end(), hi)
+
     for m in cues.ZH_LEAD.finditer(text, lo, scope_end):
+        if next_anchors(m):
+            continue
         by = text.rfind("由", 0, m.start())
         floor = _clause_start(text, m.start(), 0)
         start = by + 1 if by >= floor - 1 and by >= 0 and m.start() - by < 60 else floor
         draft.leads += [n for n in _names(text, start, m.start(), entities) if n not in draft.leads]
     for m in cues.ZH_FOLLOW.finditer(text, lo, scope_end):
+        if next_anchors(m):
+            continue
         floor = _clause_start(text, m.start(), 0)
         lead_end = max((x.end() for x in cues.ZH_LEAD.finditer(text, floor, m.start())), default=floor)
         draft.investors += [n for n in _names(text, lead_end, m.start(), entities) if n not in draft.investors]
