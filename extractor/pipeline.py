@@ -41,6 +41,7 @@ _EN_GLUE = re.compile(r"(?<=\b[A-Z][a-z]{2})(?=(?:raised|raises|announced)\b)|(?
                       r"(?<=[a-z]{4})(?=(?:raised|raises)\s+\$)|(?<=\d million|\d billion)(?=[a-z])|"
                       r"(?<=,)(?=raised\b)|(?<=\d{4})(?=when\b|and\b)")
 PAST_DAYS = 120
+_WEEK = re.compile(r"(?i)\bthis week\b|本周(?![一二三四五六日天])|这周(?![一二三四五六日天])")
 
 
 @dataclass(slots=True)
@@ -182,6 +183,9 @@ def _finish(draft: Draft, article: Article, lang: str, text: str,
     published = article.published
     date = draft.date.date if draft.date else None
     precision = str(draft.date.precision) if draft.date else None
+    if draft.date and published and (date and date > published or _WEEK.search(draft.date.text)):
+        # a future date is when a round is due, not when it was announced; "this week" is the article's
+        date, precision = published, "day"
     past = draft.past or bool(date and published and (published - date).days > PAST_DAYS)
     if date is None and not past and published is not None:
         date, precision = published, "day"

@@ -41,6 +41,7 @@ class Draft:
     past: bool = False
     status: str = "announced"
     in_title: bool = False
+    co_companies: list[str] = field(default_factory=list)  # 「对A和B进行投资」: B gets an event too
     background: bool = False  # stated in a relative clause ("X, which has raised …"): not reported here
     cues: int = 0  # how many independent funding signals support it (verb, round, amount, investors)
 

@@ -66,7 +66,8 @@ def sentence_drafts(sent: Span, entities: list[Entity], published: dt.date | Non
         _bind_subject(draft, text, entities, verb, lo)
         _bind_investors(draft, text, entities, lo, a_start, hi)
         draft.date = _date_near(dates, a_start)
-        before = text[max(0, lo - 2):a_end]
+        clause_end = re.compile(r",\s+and\b|;|,\s+(?:but|while)\b").search(text, a_end)
+        before = text[max(0, lo - 2):clause_end.start() if clause_end else hi]
         draft.past = bool(cues.EN_PAST.search(before)) and not re.search(r"(?i)\btoday\b|\bthis week\b", before)
         if cues.EN_REPORTED.search(text):
             draft.status = "reported"

@@ -26,20 +26,21 @@ from extractor.segment import Span
 
 _FUNDING = re.compile(r"融资|(?<=[轮元币])投资|(?<=美金)投资|战略投资|天使投资|种子投资|风险投资|注资")
 _EMPTY = re.compile("")
+_FOUNDED = re.compile(r"^\s*(?P<name>[^，。；]{2,30}?)\s*(?:成立于|成立|是一家|是|作为|位于|总部位于|创立于|创办于)")
 _THIS_ROUND = re.compile(r"(?:此轮|本轮|该轮|这轮|这次|本次|此次)$")
 _VERB_AMOUNT = re.compile(r"(?:筹集|筹得|募集|融资|融得|拿到|获得)(?:了|到)?\s*(?=(?:近|超|约|逾)?\s*(?:[0-9０-９.]+|[一二两三四五六七八九十]+|数)"
                           r"\s*[十百千]?\s*(?:万|亿))")
 _INVESTOR_ROUND = re.compile(r"(?:的)?(?:投资方|投资人|投资者|投资机构|股东|老股东|领投方|跟投方)")
 _LATIN_WORD_ROUND = re.compile(r"[A-Za-z]{4,}")
 _GOT_INVESTMENT = re.compile(r"获(?:得|投)?了?[^，。；]{2,40}?的?(?P<noun>(?:战略)?投资)(?=[，。；,.\s]|$)")
-_OBJECT_FORM = re.compile(r"对(?P<obj>[^，。；,]{2,40}?)(?:进行|完成|做出|实施|追加|注资)了?(?:[^，。；]{0,20}?)(?:战略)?投资")
+_OBJECT_FORM = re.compile(r"对(?P<obj>[^，。；,]{2,40}?)(?:(?:进行|完成|做出|实施|追加|注资)了?(?:[^，。；]{0,20}?)|的)(?:战略)?投资")
 _CLAUSE_BREAK = re.compile(r"[，；;：:。！？]|,(?!\d)")
 _QUOTED = re.compile(r"[“「『\"]([^”」』\"]{2,30})[”」』\"]")
 _NAME_OK = re.compile(r"^[\w\u4e00-\u9fff·&.+\- ]{2,40}$")
 _BAD_NAME = re.compile(r"融资|投资方|领投|跟投|宣布|完成|获得|该轮|本轮|此轮|\d+月|\d+年|今年|去年|公司$|^[A-Za-z]$|"
                        r"透露|披露|公开|一笔|一轮|估值|项目$|其中|目前|\d+\s*(?:亿|万)|地$|能够|没有|不能|未能|可能|截至|"
                        r"截止|包括|如果|者$|迅速|成功|其他|这些|那些|我们|他们|你们|大家|企业$|创业公司|初创企业|人数|一定|"
-                       r"前$|后$|多少|顺利|^[\d\s.]+$|\d+\s*年|所以|因为|因此|只有|期间|一份|首笔|笔$|^其|那里|这里|^从|数量|要比|打算|计划|准备|希望")
+                       r"前$|后$|多少|顺利|^[\d\s.]+$|\d+\s*年|所以|因为|因此|只有|期间|一份|首笔|笔$|^其|那里|这里|^从|数量|要比|打算|计划|准备|希望|方$")
 
 
 def sentence_drafts(sent: Span, entities: list[Entity], published: dt.date | None, *, in_title: bool) -> list[Draft]:
@@ -71,10 +72,19 @@ def sentence_drafts(sent: Span, entities: list[Entity], published: dt.date | Non
         if verb is None and not in_title and not cues.ZH_LEAD.search(text, lo, hi):
             continue  # 「天使轮则只有10多万美元」: round talk without anyone raising
         _bind_subject(draft, text, entities, verb, lo if i else 0, a_start)
+        for other in draft.co_companies:  # 「携程对“海鸥旅游”和“纵横集团”进行战略投资」: one event each
+            twin = replace(draft, company=other, co_companies=[], investors=list(draft.investors),
+                           leads=list(draft.leads))
+            _bind_investors(twin, text, entities, verb, a_start, a_end, lo, hi)
+            drafts.append(twin)
         _bind_investors(draft, text, entities, verb, a_start, a_end, lo, hi)
         draft.date = _date_near(dates, a_start, lo)
         clause = text[max(0, lo - 4):hi]
-        draft.past = bool(cues.ZH_PAST.search(text[max(0, (verb.start() if verb else a_start) - 20):a_start]))
+        since = max(lo, _clause_start(text, verb.start() if verb else a_start, lo) - 1) if i else \
+            max(0, (verb.start() if verb else a_start) - 20)
+        draft.past = bool(cues.ZH_PAST.search(text[since:a_start]))
+        if not draft.past and drafts and drafts[-1].past and cues.ZH_SEQUEL.search(text[lo:a_start].lstrip("，, ；;")):
+            draft.past = True  # 「曾于3月获得…，同年7月获得…」
         if cues.ZH_REPORTED.search(text):
             draft.status = "reported"
         elif cues.ZH_PLANNED.search(clause[: a_end - max(0, lo - 4)]):
@@ -109,6 +119,10 @@ def _anchors(text: str, rounds: list[RoundMention]) -> list[tuple[int, int, Roun
     for m in _VERB_AMOUNT.finditer(text):
         if not any(a[0] - 12 <= m.end() <= a[1] + 2 for a in out):
             out.append((m.end(), m.end(), None))  # 「筹集到 700 万美元」「融资250万美元」
+    for m in _OBJECT_FORM.finditer(text):
+        noun = m.end() - 2
+        if not any(a[0] <= noun < a[1] + 1 for a in out):
+            out.append((noun, m.end(), None))
     for m in _GOT_INVESTMENT.finditer(text):
         if not any(a[0] <= m.end("noun") - 1 < a[1] for a in out):
             out.append((m.start("noun"), m.end("noun"), None))
@@ -153,6 +167,7 @@ def _value_context(text: str, amount: Amount) -> bool:
     return bool(cues.ZH_VALUE_NOT_ROUND.search(text[max(0, amount.start - 8):amount.start]))
 
 
+_PAREN_TAIL = re.compile(r"\s*[（(][^（()）]{1,20}[)）]$")
 _HARD_BREAK = re.compile(r"[，；。！？;]|,(?!\d)")
 
 
@@ -217,10 +232,10 @@ def _bind_subject(draft: Draft, text: str, entities: list[Entity], verb: re.Matc
                   floor: int, anchor: int) -> None:
     obj = _OBJECT_FORM.search(text, floor, min(len(text), anchor + 6))
     if obj:  # 「携程对“海鸥旅游”进行战略投资」: the object raised, the subject invested
-        names = split_names(obj.group("obj"), obj.start("obj"), entities, cues.ZH_LIST_SPLIT,
-                            cues.ZH_NAME_PREFIX, cues.ZH_NAME_SUFFIX)
+        names = _names(text, obj.start("obj"), obj.end("obj"), entities)
         if names:
             draft.company = names[0]
+            draft.co_companies = names[1:]
             investor = clean_subject(text[_clause_start(text, obj.start(), floor):obj.start()])
             if investor and _NAME_OK.match(investor):
                 draft.investors.append(investor)
@@ -245,7 +260,9 @@ def _bind_subject(draft: Draft, text: str, entities: list[Entity], verb: re.Matc
     name = clean_subject(region)
     if (name is None or cues.ZH_PRONOUN.match(name)) and start > floor and text[start - 1] in "，,":
         # 「…提供商Vertoe，该公司在2018年完成了…」: the subject is the clause before
-        before = clean_subject(text[_clause_start(text, start - 1, floor):start - 1])
+        before_text = text[_clause_start(text, start - 1, floor):start - 1]
+        founded = _FOUNDED.match(before_text)
+        before = clean_subject(founded.group("name") if founded else before_text)
         if before and _NAME_OK.match(before) and not _BAD_NAME.search(before) and len(before) <= 20:
             name = before
     if name is None or cues.ZH_PRONOUN.match(name):
@@ -260,7 +277,7 @@ def _bind_subject(draft: Draft, text: str, entities: list[Entity], verb: re.Matc
 def _names(text: str, start: int, end: int, entities: list[Entity]) -> list[str]:
     names = split_names(text[start:end], start, entities, cues.ZH_LIST_SPLIT, cues.ZH_NAME_PREFIX,
                         cues.ZH_NAME_SUFFIX)
-    names = [cues.ZH_DESCRIPTOR_TAIL.sub("", n).strip() or n for n in names]
+    names = [_PAREN_TAIL.sub("", cues.ZH_DESCRIPTOR_TAIL.sub("", n).strip() or n).strip() for n in names]
     return [n for n in names if not _BAD_NAME.search(n) and _NAME_OK.match(n)]
 
 
@@ -305,8 +322,8 @@ def _bind_investors(draft: Draft, text: str, entities: list[Entity], verb: re.Ma
 
 _LEAD_FIRST = re.compile(
     r"(?P<investor>[^，。；获完宣]{2,30}?)(?:领投|独家领投|注资|战略投资了?|投资了)"
-    r"(?P<company>[\w\u4e00-\u9fff&·. ]{2,30}?)"
-    r"(?=(?:近|超|约|逾)?(?:[0-9０-９.]+|[一二两三四五六七八九十]+|数)[十百千]?(?:万|亿)[^，。]{0,8}?(?:融资|投资)"
+    r"(?P<company>[^，。；获完宣]{2,30}?)"
+    r"(?=(?:近|超|约|逾)?\s*(?:[0-9０-９.]+|[一二两三四五六七八九十]+|数)\s*[十百千]?\s*(?:万|亿)[^，。]{0,8}?(?:融资|投资)"
     r"|(?:Pre-?)?[A-H]\+?轮|天使轮|种子轮|战略融资|的)")
 _BY_INVEST = re.compile(r"由(?P<names>[^，。；由]{2,80}?)(?:共同|联合)?(?:投资|出资|注资)(?=[，。；,]|$|的|了)")
 _CLAUSE_END = re.compile(r"[。；;！？\n]|，(?:此轮|本轮|该轮|本次|资金|融资|募集)")
