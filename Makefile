@@ -21,7 +21,7 @@ $(STAMP_DEV): pyproject.toml | $(BIN)/python
 	touch $@ $(STAMP_RUN)
 
 run: $(STAMP_RUN)
-	$(BIN)/python -m crawlers.demo --db fundwire.db
+	$(BIN)/fundwire demo --db fundwire.db
 
 test: $(STAMP_DEV)
 	$(BIN)/python -m pytest -q
