@@ -68,7 +68,7 @@ EN_VERB = re.compile(
     r"(?i)\b(?:has |have |had |just |recently |now |today |also |finally |officially )*"
     r"(?:rais(?:es|ed|ing)|secur(?:es|ed|ing)|clos(?:es|ed|ing)|land(?:s|ed)|bag(?:s|ged)|snag(?:s|ged)|"
     r"nab(?:s|bed)|pick(?:s|ed) up|gets?|got|receiv(?:es|ed)|obtain(?:s|ed)|announc(?:es|ed)|complet(?:es|ed)|"
-    r"scor(?:es|ed)|grabs?|grabbed|hauls? in|hauled in|brings? in|brought in|pulls? in|pulled in|takes? in|took in)\b")
+    r"scor(?:es|ed)|grabs?|grabbed|made (?:its|a|the) (?:funding |financing )?announcement|hauls? in|hauled in|brings? in|brought in|pulls? in|pulled in|takes? in|took in)\b")
 EN_FUNDING_NOUN = re.compile(r"(?i)\b(?:funding|financing|investment|round|raise|tranche|capital|seed|backing)\b")
 EN_LED_BY = re.compile(r"(?i)\b(?:co-led|led|headed|spearheaded)\s+by\s+")
 EN_PARTICIPATION = re.compile(

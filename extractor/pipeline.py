@@ -102,7 +102,8 @@ def _resolve(drafts: list[Draft], article: Article, lang: str, text: str,
         if draft.background:
             continue
         if draft.company is None and draft.pronoun:
-            draft.company = title_company or last_company
+            # English roundups name many companies: "the startup" only ever means the headline's
+            draft.company = title_company or (last_company if lang == "zh" else None)
         if draft.company is None:
             # a sentence that only names investors belongs to the event before it
             if kept and (draft.leads or draft.investors) and draft.amount is None and draft.round is None:

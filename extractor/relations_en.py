@@ -31,7 +31,8 @@ _DESCRIPTOR_WORDS = {"AI", "The", "A", "An", "US", "U.S.", "UK", "EU", "Indian",
                      "British", "Israeli", "European", "American", "Japanese", "Korean", "Singapore", "SaaS",
                      "Fintech", "Startup", "Today", "Now", "It", "This", "That", "Its", "Series", "Seed",
                      "CEO", "Founder", "Co-founder", "On", "In", "After", "With", "Meanwhile", "Comment", "Here", "There"}
-_STOP_LIST = re.compile(r"[.;]\s|[.;]$|\s+(?:with|to|for|which|who|that|bringing|taking|valuing|after|at)\s+|\(|—|–\s")
+_STOP_LIST = re.compile(r"[.;]\s|[.;]$|\s+and\s+with\s|\s+(?:with|to|for|which|who|that|bringing|taking|valuing|after|at)\s+|\(|—|–\s")
+_CLAUSE_END = re.compile(r",\s+and\b|\s+and,\s|;|,\s+(?:but|while)\b")
 _PEOPLE_TITLES = re.compile(r"(?i)\b(?:CEO|founder|co-founder|partner|chief|president|investor)\b")
 
 
@@ -66,7 +67,7 @@ def sentence_drafts(sent: Span, entities: list[Entity], published: dt.date | Non
         _bind_subject(draft, text, entities, verb, lo)
         _bind_investors(draft, text, entities, lo, a_start, hi)
         draft.date = _date_near(dates, a_start)
-        clause_end = re.compile(r",\s+and\b|;|,\s+(?:but|while)\b").search(text, a_end)
+        clause_end = _CLAUSE_END.search(text, a_end)
         before = text[max(0, lo - 2):clause_end.start() if clause_end else hi]
         draft.past = bool(cues.EN_PAST.search(before)) and not re.search(r"(?i)\btoday\b|\bthis week\b", before)
         if cues.EN_REPORTED.search(text):
@@ -200,7 +201,8 @@ def _list_names(segment: str) -> list[str]:
         piece = cues.EN_NAME_STOP.sub("", piece)
         piece = re.sub(r"^(?:the|its|existing|other)\s+", "", piece, flags=re.I)
         piece = re.sub(r"-led\b.*$", "", piece)
-        if not piece or not (piece[0].isupper() or piece[0].isdigit() or piece[:2].lower() == "a1"):
+        if not piece or not (piece[0].isupper() or piece[0].isdigit() or piece[:2].lower() == "a1"
+                             or (len(piece.split()) >= 2 and piece.split()[-1][:1].isupper())):
             continue
         if len(piece) > 60 or _PEOPLE_TITLES.search(piece) and "," not in piece and len(piece.split()) > 4:
             continue
