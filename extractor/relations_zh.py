@@ -21,7 +21,7 @@ from extractor import cues
 from extractor.dates import DateMention, find_dates
 from extractor.money import Amount, Qualifier, find_amounts, parse_amount
 from extractor.relations import Draft, Entity, inside, split_names
-from extractor.rounds import RoundMention, find_rounds
+from extractor.rounds import RoundMention, canonical_round, find_rounds
 from extractor.segment import Span
 
 _FUNDING = re.compile(r"融资|(?<=[轮元币])投资|(?<=美金)投资|战略投资|天使投资|种子投资|风险投资|注资")
@@ -30,6 +30,7 @@ _FOUNDED = re.compile(r"^\s*(?P<name>[^，。；]{2,30}?)\s*(?:成立于|成立|
 _THIS_ROUND = re.compile(r"(?:此轮|本轮|该轮|这轮|这次|本次|此次)$")
 _VERB_AMOUNT = re.compile(r"(?:筹集|筹得|募集|融资|融得|拿到|获得)(?:了|到)?\s*(?=(?:近|超|约|逾)?\s*(?:[0-9０-９.]+|[一二两三四五六七八九十]+|数)"
                           r"\s*[十百千]?\s*(?:万|亿))")
+_BARE_ROUND = re.compile(r"(?i)(?<![A-Za-z])(?:pre-?)?[A-H]\+?(?=的?(?:融资|投资))")
 _INVESTOR_ROUND = re.compile(r"(?:的)?(?:投资方|投资人|投资者|投资机构|股东|老股东|领投方|跟投方)")
 _LATIN_WORD_ROUND = re.compile(r"[A-Za-z]{4,}")
 _GOT_INVESTMENT = re.compile(r"获(?:得|投)?了?[^，。；]{2,40}?的?(?P<noun>(?:战略)?投资)(?=[，。；,.\s]|$)")
@@ -48,8 +49,9 @@ def sentence_drafts(sent: Span, entities: list[Entity], published: dt.date | Non
     text = sent.text
     rounds = [r for r in find_rounds(text) if text[r.end:r.end + 1] not in ("人", "者")
               and not _INVESTOR_ROUND.match(text, r.end) and not _LATIN_WORD_ROUND.fullmatch(r.text)]
-    if cues.ZH_OUT_OF_SCOPE.search(text) and not any(r.canonical not in (None, "debt") for r in rounds):
-        return []
+    rounds += [RoundMention(canonical_round(m.group()), m.group(), m.start(), m.end())
+               for m in _BARE_ROUND.finditer(text) if not any(r.start <= m.start() < r.end for r in rounds)]
+    rounds.sort(key=lambda r: r.start)
     anchors = _anchors(text, rounds)
     if not anchors:
         return _investors_only(sent, text, entities, in_title)
@@ -66,10 +68,14 @@ def sentence_drafts(sent: Span, entities: list[Entity], published: dt.date | Non
             verb = _title_pseudo_verb(text, draft, a_start)
         if _is_cumulative(text, draft, lo, a_start):
             continue
+        oos = cues.ZH_OUT_OF_SCOPE.search(text, _clause_start(text, a_start, 0), min(len(text), a_end + 6))
+        if oos and (round_ is None or round_.canonical == "debt"):
+            continue  # 「待偿还债务融资余额」「IPO募资」: money raised, but not a funding round
         window_text = text[max(lo, (verb.start() if verb else a_start) - 12):a_end]
         if cues.ZH_GENERIC.search(window_text) and not (verb and draft.amount):
             continue
-        if verb is None and not in_title and not cues.ZH_LEAD.search(text, lo, hi):
+        if verb is None and not in_title and not cues.ZH_LEAD.search(text, lo, hi) \
+                and not _OBJECT_FORM.search(text, lo, min(len(text), a_end + 2)):
             continue  # 「天使轮则只有10多万美元」: round talk without anyone raising
         _bind_subject(draft, text, entities, verb, lo if i else 0, a_start)
         for other in draft.co_companies:  # 「携程对“海鸥旅游”和“纵横集团”进行战略投资」: one event each
