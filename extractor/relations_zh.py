@@ -26,6 +26,8 @@ from extractor.segment import Span
 
 _FUNDING = re.compile(r"融资|(?<=[轮元币])投资|(?<=美金)投资|战略投资|天使投资|种子投资|风险投资|注资")
 _EMPTY = re.compile("")
+_FOUNDING = re.compile(r"成立于|成立|创立于|创办于|创建于|诞生于")
+_DATE_NOISE = re.compile(r"[（）()，,\s]|消息|讯|报道|获悉|日前|当地时间|北京时间")
 _FOUNDED = re.compile(r"^\s*(?P<name>[^，。；]{2,30}?)\s*(?:成立于|成立|是一家|是|作为|位于|总部位于|创立于|创办于)")
 _THIS_ROUND = re.compile(r"(?:此轮|本轮|该轮|这轮|这次|本次|此次)$")
 _VERB_AMOUNT = re.compile(r"(?:筹集|筹得|募集|融资|融得|拿到|获得)(?:了|到)?\s*(?=(?:近|超|约|逾)?\s*(?:[0-9０-９.]+|[一二两三四五六七八九十]+|数)"
@@ -78,13 +80,8 @@ def sentence_drafts(sent: Span, entities: list[Entity], published: dt.date | Non
                 and not _OBJECT_FORM.search(text, lo, min(len(text), a_end + 2)):
             continue  # 「天使轮则只有10多万美元」: round talk without anyone raising
         _bind_subject(draft, text, entities, verb, lo if i else 0, a_start)
-        for other in draft.co_companies:  # 「携程对“海鸥旅游”和“纵横集团”进行战略投资」: one event each
-            twin = replace(draft, company=other, co_companies=[], investors=list(draft.investors),
-                           leads=list(draft.leads))
-            _bind_investors(twin, text, entities, verb, a_start, a_end, lo, hi)
-            drafts.append(twin)
         _bind_investors(draft, text, entities, verb, a_start, a_end, lo, hi)
-        draft.date = _date_near(dates, a_start, lo)
+        draft.date = _date_near(text, dates, a_start, lo)
         clause = text[max(0, lo - 4):hi]
         since = max(lo, _clause_start(text, verb.start() if verb else a_start, lo) - 1) if i else \
             max(0, (verb.start() if verb else a_start) - 20)
@@ -100,6 +97,9 @@ def sentence_drafts(sent: Span, entities: list[Entity], published: dt.date | Non
         draft.cues = sum([verb is not None, round_ is not None, draft.amount is not None,
                           bool(draft.leads or draft.investors)])
         drafts.append(draft)
+        # 「携程对“海鸥旅游”和“纵横集团”进行战略投资」: one event each
+        drafts += [replace(draft, company=other, co_companies=[], investors=list(draft.investors),
+                           leads=list(draft.leads)) for other in draft.co_companies]
     return drafts
 
 
@@ -283,7 +283,8 @@ def _bind_subject(draft: Draft, text: str, entities: list[Entity], verb: re.Matc
 def _names(text: str, start: int, end: int, entities: list[Entity]) -> list[str]:
     names = split_names(text[start:end], start, entities, cues.ZH_LIST_SPLIT, cues.ZH_NAME_PREFIX,
                         cues.ZH_NAME_SUFFIX)
-    names = [_PAREN_TAIL.sub("", cues.ZH_DESCRIPTOR_TAIL.sub("", n).strip() or n).strip() for n in names]
+    names = [_PAREN_TAIL.sub("", cues.ZH_DESCRIPTOR_TAIL.sub("", n).strip() or n).strip(" \"'“”「」《》")
+             for n in names]
     return [n for n in names if not _BAD_NAME.search(n) and _NAME_OK.match(n)]
 
 
@@ -335,11 +336,17 @@ _BY_INVEST = re.compile(r"由(?P<names>[^，。；由]{2,80}?)(?:共同|联合)?
 _CLAUSE_END = re.compile(r"[。；;！？\n]|，(?:此轮|本轮|该轮|本次|资金|融资|募集)")
 
 
-def _date_near(dates: list[DateMention], anchor: int, lo: int) -> DateMention | None:
-    before = [d for d in dates if d.end <= anchor and d.start >= max(0, lo - 30)]
-    if before:
-        return before[-1]
-    return dates[0] if dates else None
+def _date_near(text: str, dates: list[DateMention], anchor: int, lo: int) -> DateMention | None:
+    """The event's date: in the anchor's clause, or a leading clause that is only a date
+    (「昨天（10月25日），…」); never a founding date (「成立于今年3月」)."""
+    start = _clause_start(text, anchor, lo)
+    usable = [d for d in dates if not _FOUNDING.search(text, max(0, d.start - 4), d.start)]
+    inside_clause = [d for d in usable if start <= d.start and d.end <= anchor + 12]
+    if inside_clause:
+        return inside_clause[0]
+    leading = [d for d in usable if d.end <= start and len(_DATE_NOISE.sub("", text[_clause_start(text, d.start, 0):
+                                                                                     start])) <= 2 + len(d.text)]
+    return leading[-1] if leading else None
 
 
 def undisclosed(text: str) -> bool:
