@@ -12,10 +12,12 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+# Chinese legal forms attach directly (字节跳动科技有限公司); Latin ones only after a space or
+# comma, so that HashiCorp and Zinc keep their names.
 _LEGAL_SUFFIX = re.compile(
-    r"(?i)(?:[\s,，]*(?:集团股份有限公司|集团有限公司|股份有限公司|有限责任公司|有限公司|股份公司|公司|集团"
-    r"|pte\.?\s*ltd\.?|pvt\.?\s*ltd\.?|private\s+limited|co\.?,?\s*ltd\.?|inc\.?|incorporated|ltd\.?|limited"
-    r"|co\.|corp\.?|corporation|l\.?l\.?c\.?|gmbh|plc|s\.a\.|s\.a\.s\.|b\.v\.|n\.v\.|ag|sas)[\s.,]*)+$")
+    r"(?i)(?:(?:[\s,，]*(?:集团股份有限公司|集团有限公司|股份有限公司|有限责任公司|有限公司|股份公司|公司|集团)"
+    r"|[\s,，]+(?:pte\.?\s*ltd\.?|pvt\.?\s*ltd\.?|private\s+limited|co\.?,?\s*ltd\.?|inc\.?|incorporated|ltd\.?|limited"
+    r"|co\.|corp\.?|corporation|l\.?l\.?c\.?|gmbh|plc|s\.a\.|s\.a\.s\.|b\.v\.|n\.v\.|ag|sas))[\s.,&]*)+$")
 _REGION_IN_BRACKETS = re.compile(r"[(（](?:中国|北京|上海|深圳|广州|杭州|香港|天津|苏州|南京|成都|武汉|重庆)[)）]")
 _REGION = re.compile(
     r"^(?:北京|上海|天津|重庆|深圳|广州|杭州|南京|苏州|成都|武汉|西安|青岛|宁波|厦门|合肥|长沙|珠海|东莞|无锡|济南"
@@ -38,7 +40,7 @@ def _nfkc(name: str) -> str:
 def strip_legal_suffix(name: str) -> str:
     """`name` without a trailing legal form (有限公司, Inc., Pte. Ltd. …), script and case kept."""
     stripped = _LEGAL_SUFFIX.sub("", name.strip())
-    return stripped.strip(" ,，") or name.strip()
+    return stripped.strip(" ,，&") or name.strip()
 
 
 def _bare(name: str) -> str:

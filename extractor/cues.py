@@ -48,7 +48,7 @@ ZH_DESCRIPTOR_TAIL = re.compile(
 
 # Out of scope (DESIGN.md): bonds, placements, IPOs, M&A, fund closes, margin financing, platforms.
 ZH_OUT_OF_SCOPE = re.compile(
-    r"债券|公司债|发行债务|融资券|中期票据|短融|超短融|定增|定向增发|非公开发行|配股|可转债发行|首次公开发行|IPO|上市募资|募投|"
+    r"债券|公司债|发行债务|赴港上市|赴美上市|(?<!已)上市(?!公司)|发售新股|发行新股|融资券|中期票据|短融|超短融|定增|定向增发|非公开发行|配股|可转债发行|首次公开发行|IPO|上市募资|募投|"
     r"收购|并购|兼并|要约|融资融券|两融|融资余额|融资买入|融资租赁|融资担保|融资平台|众筹|质押|回购|减持|增持股份|"
     r"基金(?:募集|首期|设立|完成募集)|募集资金|授信|贷款|借款|发行股份")
 ZH_CUMULATIVE = re.compile(r"累计|累积|迄今|至今|总计|共计|总共|合计|一共|先后.{0,6}轮|总额|总融资|融资总|共获|共完成|共融")
@@ -75,7 +75,8 @@ EN_PARTICIPATION = re.compile(
     r"(?i)\b(?:with|and)\s+(?:additional\s+|further\s+|follow-on\s+)?participation\s+(?:from|by)\s+|"
     r"\b(?:participation|participants)\s+(?:from|by|included|include)\s+|"
     r"\b(?:investors|backers|participants)\s+(?:include|included|including|are|were)\s+|"
-    r"\b(?:also\s+)?(?:joined|participated)\s+by\s+|\bbacked\s+by\s+|\bfrom\s+(?=[A-Z0-9])")
+    r"\b(?:also\s+)?(?:joined|participated)\s+by\s+|\bbacked\s+by\s+|"
+    r"(?:million|billion|\d[mbk]|round|funding|financing|investment)\s+from\s+(?=(?-i:[A-Z0-9]))")
 EN_LED_THE_ROUND = re.compile(r"(?i)\s+(?:co-)?led\s+the\s+(?:round|raise|investment|financing|funding)")
 EN_LIST_SPLIT = re.compile(r",\s*(?:and|as well as|plus)\s+|,\s*|\s+and\s+|\s+as well as\s+|\s*;\s*|\s+&\s+(?=[A-Z][a-z]+\s+[A-Z])")
 EN_NAME_PREFIX = re.compile(

@@ -43,7 +43,8 @@ _NAME_OK = re.compile(r"^[\w\u4e00-\u9fff·&.+\- ]{2,40}$")
 _BAD_NAME = re.compile(r"融资|投资方|领投|跟投|宣布|完成|获得|该轮|本轮|此轮|\d+月|\d+年|今年|去年|公司$|^[A-Za-z]$|"
                        r"透露|披露|公开|一笔|一轮|估值|项目$|其中|目前|\d+\s*(?:亿|万)|地$|能够|没有|不能|未能|可能|截至|"
                        r"截止|包括|如果|者$|迅速|成功|其他|这些|那些|我们|他们|你们|大家|企业$|创业公司|初创企业|人数|一定|"
-                       r"前$|后$|多少|顺利|^[\d\s.]+$|\d+\s*年|所以|因为|因此|只有|期间|一份|首笔|笔$|^其|那里|这里|^从|数量|要比|打算|计划|准备|希望|方$")
+                       r"前$|后$|多少|顺利|^[\d\s.]+$|\d+\s*年|所以|因为|因此|只有|期间|一份|首笔|笔$|^其|那里|这里|^从|数量|要比|打算|计划|准备|希望|方$|如今|现在|此次|此外|作为|"
+                       r"^[零一二两三四五六七八九十百千万亿数几]+(?:元|美元)?$")
 
 
 def sentence_drafts(sent: Span, entities: list[Entity], published: dt.date | None, *, in_title: bool) -> list[Draft]:
@@ -66,6 +67,8 @@ def sentence_drafts(sent: Span, entities: list[Entity], published: dt.date | Non
         draft = Draft(sentence=sent, round=round_, in_title=in_title)
         draft.amount = _stated_amount(text, amounts, a_end, hi) or _nearest_amount(text, amounts, a_start, a_end, lo, hi)
         verb = _verb_before(text, a_start, lo if i else 0)
+        if verb is None and i and not _HARD_BREAK.search(text, lo, a_start):
+            verb = _verb_before(text, a_start, 0)  # 「获得5亿卢比（约合750万美元）B轮投资」
         if verb is None and in_title:
             verb = _title_pseudo_verb(text, draft, a_start)
         if _is_cumulative(text, draft, lo, a_start):
@@ -220,14 +223,28 @@ def _clause_start(text: str, pos: int, floor: int) -> int:
 
 
 def clean_subject(region: str) -> str | None:
-    """The company name in a subject region, or None (also for pronouns, which the caller handles)."""
-    region = cues.ZH_REPORTING_VERB.sub("", region)
+    """The company name in a subject region, or None (also for pronouns, which the caller handles).
+
+    A reporting verb usually precedes the name (「数据表明INLT…」); when nothing is left after it,
+    the name came first (「Zwift 近日宣布将于…」).
+    """
+    after = cues.ZH_REPORTING_VERB.sub("", region)
+    if after != region:
+        found = _clean_subject(after)
+        reporter = cues.ZH_REPORTING_VERB.match(region)
+        return found if found or reporter is None else _clean_subject(reporter.group().rstrip())
+    return _clean_subject(region)
+
+
+def _clean_subject(region: str) -> str | None:
     region = cues.ZH_SUBJECT_NOISE.sub("", region).strip(" ，,：:")
     region = cues.ZH_DESCRIPTOR_TAIL.sub("", region)
     quoted = _QUOTED.findall(region)
     if quoted:
         return quoted[-1].strip()
     region = re.sub(r"^(?:旗下的?|的|是|为|和|及|与)", "", region)
+    region = _PAREN_TAIL.sub("", cues.ZH_SUBJECT_TAIL_NOISE.sub("", region).strip(" ，,"))  # 「月之暗面（Moonshot AI）」
+    region = re.sub(r"(?:近日|日前|今日|今天|正式|已经|已)?(?:宣布|表示|透露|称)$", "", region)
     region = cues.ZH_SUBJECT_TAIL_NOISE.sub("", region).strip(" ，,")
     if re.match(r"^(?:这家|这个|一家|该|此|其|这)", region):
         return None
@@ -302,6 +319,7 @@ def _bind_investors(draft: Draft, text: str, entities: list[Entity], verb: re.Ma
         by = text.rfind("由", 0, m.start())
         floor = _clause_start(text, m.start(), 0)
         start = by + 1 if by >= floor - 1 and by >= 0 and m.start() - by < 60 else floor
+        start = max([start] + [v.end() for v in cues.ZH_VERB.finditer(text, start, m.start())])  # 「获得GGV领投」
         draft.leads += [n for n in _names(text, start, m.start(), entities) if n not in draft.leads]
     for m in cues.ZH_FOLLOW.finditer(text, lo, scope_end):
         if next_anchors(m):
