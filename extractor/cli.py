@@ -434,6 +434,83 @@ def export(
     err.print(f"exported {len(rows)} {what}")
 
 
+@app.command()
+def report(
+    period: Annotated[str, typer.Option(help="month, quarter or year.")] = "quarter",
+    format: Annotated[str, typer.Option("--format", "-f", help="markdown, csv or json.")] = "markdown",
+    since: Annotated[Optional[str], typer.Option(help="Events dated on or after YYYY-MM-DD.")] = None,
+    until: Annotated[Optional[str], typer.Option(help="Events dated on or before YYYY-MM-DD.")] = None,
+    lang: Annotated[Optional[str], typer.Option(help="Only events reported in this language (zh/en).")] = None,
+    sector: Annotated[Optional[str], typer.Option(help="Only this sector of the taxonomy.")] = None,
+    sectors: Annotated[Optional[Path], typer.Option(help="An edited sector taxonomy (TOML).")] = None,
+    current_only: Annotated[bool, typer.Option("--current-only", help="Leave out earlier rounds mentioned in passing.")] = False,
+    top: Annotated[int, typer.Option(help="How many of the largest raises to list.")] = 10,
+    plot: Annotated[Optional[Path], typer.Option(help="Also draw totals by period to this PNG (needs matplotlib).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Funding analytics: yuan totals by period with growth, rounds, sectors and the largest raises.
+
+    Vague amounts count at their lower bound (the report prints the rule).
+
+    Examples:\n
+      fundwire report --period quarter --sector "AI / large models"\n
+      fundwire report --since 2024-01-01 --format json > report.json\n
+      fundwire report --period month --plot totals.png
+    """
+    from extractor.report import build_report, load_sectors, to_markdown
+
+    if period not in ("month", "quarter", "year"):
+        fail(f"unknown period {period!r}: use month, quarter or year")
+    if format not in ("markdown", "csv", "json"):
+        fail(f"unknown format {format!r}: use markdown, csv or json")
+    if sectors is not None and not sectors.is_file():
+        fail(f"sector taxonomy not found: {sectors}")
+    try:
+        taxonomy = load_sectors(sectors)
+    except (OSError, ValueError, KeyError) as exc:
+        fail(f"cannot read sector taxonomy: {exc}")
+    if sector and sector not in {s.name for s in taxonomy} | {"other"}:
+        fail(f"unknown sector {sector!r}: one of {', '.join(s.name for s in taxonomy)}, other")
+    with open_store(db) as store:
+        rows = store.report_rows(since=since, until=until, lang=lang, current_only=current_only)
+    result = build_report(rows, period=period, top_n=top, sectors=taxonomy)
+    if sector:
+        result = build_report([r for r in rows if r["sector"] == sector], period=period, top_n=top, sectors=taxonomy)
+    if format == "markdown":
+        out.print(to_markdown(result), markup=False)
+    elif format == "json":
+        import dataclasses
+
+        out.print(json.dumps(dataclasses.asdict(result), ensure_ascii=False, indent=2), markup=False)
+    else:
+        from extractor.exports import write_rows
+
+        write_rows([{"period": r["period"], "events": r["events"], "cny": r["cny"], "growth_pct": r["growth_pct"],
+                     "yoy_pct": r["yoy_pct"]} for r in result.totals], sys.stdout, "csv")
+    if plot is not None:
+        _plot_totals(result, plot)
+
+
+def _plot_totals(result: Any, path: Path) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        fail("--plot needs matplotlib: pip install 'fundwire[plot]'")
+    labels = [r["period"] for r in result.totals]
+    values = [r["cny"] / 1e8 for r in result.totals]
+    fig, ax = plt.subplots(figsize=(max(6, len(labels) * 0.6), 4))
+    ax.bar(labels, values, color="#3b6ea8")
+    ax.set_ylabel("funding (100 million yuan)")
+    ax.set_title(f"Funding by {result.period} (vague amounts at lower bound)")
+    ax.tick_params(axis="x", rotation=45)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    err.print(f"plot written to {path}")
+
+
 # -- db -----------------------------------------------------------------------------------------
 
 @db_app.command("migrate")

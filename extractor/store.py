@@ -462,6 +462,31 @@ class Store:
             out.append(row)
         return out
 
+    def report_rows(self, *, since: str | None = None, until: str | None = None, lang: str | None = None,
+                    current_only: bool = False) -> list[dict[str, Any]]:
+        """Events with the title and text of their articles (for sectors) and their articles' languages."""
+        where, args = ["e.date IS NOT NULL"], []
+        if since:
+            where.append("e.date >= ?")
+            args.append(since)
+        if until:
+            where.append("e.date <= ?")
+            args.append(until)
+        having = []
+        if lang:
+            having.append("sum(a.lang = ?) > 0")
+            args.append(lang)
+        if current_only:
+            having.append("max(m.is_current) = 1")
+        sql = ("SELECT e.id, e.date, e.company, e.round, e.amount_text, e.amount_cny, e.amount_cny_min,"
+               " e.amount_cny_max, group_concat(coalesce(a.title, '') || ' ' || substr(a.text, 1, 2000), ' ') AS text"
+               " FROM events e JOIN event_mentions em ON em.event_id = e.id JOIN mentions m ON m.id = em.mention_id"
+               " JOIN articles a ON a.id = m.article_id WHERE " + " AND ".join(where) + " GROUP BY e.id"
+               + (" HAVING " + " AND ".join(having) if having else "") + " ORDER BY e.date")
+        cur = self.conn.execute(sql, args)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
     def mentions(self) -> Iterator[dict[str, Any]]:
         cur = self.conn.execute("SELECT m.*, a.url AS article_url FROM mentions m JOIN articles a"
                                 " ON a.id = m.article_id ORDER BY m.id")
