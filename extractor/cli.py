@@ -28,8 +28,10 @@ app = typer.Typer(
     no_args_is_help=True, add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
 db_app = typer.Typer(help="Database maintenance: migrations and statistics.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+correct_app = typer.Typer(help="User corrections to events; they survive re-extraction.", no_args_is_help=True)
+app.add_typer(correct_app, name="correct")
 
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 # Piped output keeps whole cells (no terminal width to fit); a terminal gets rich's wrapping.
 out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 240)
 
@@ -509,6 +511,104 @@ def _plot_totals(result: Any, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     err.print(f"plot written to {path}")
+
+
+FIXABLE = {"company": str, "round": str, "date": str, "amount": float, "currency": str, "amount_text": str,
+           "amount_cny": float, "status": str}
+
+
+@contextmanager
+def correction(db: Path | None) -> Iterator[tuple[Store, Any]]:
+    with open_store(db) as store, store.transaction() as conn:
+        yield store, conn
+
+
+def _event(store: Store, conn: Any, event_id: str) -> tuple[int, list[dict[str, Any]]]:
+    found = store.event_mentions_of(conn, event_id)
+    if found is None:
+        fail(f"no event with id {event_id} (see: fundwire events --json)")
+    return found
+
+
+@correct_app.command("merge")
+def correct_merge(event_a: str, event_b: str, db: DbOption = None) -> None:
+    """Two events of one company are the same round: merge them.
+
+    Example:\n
+      fundwire correct merge e12-0 e40-1
+    """
+    from extractor.dedup import recluster, signature
+
+    with correction(db) as (store, conn):
+        company_a, mentions_a = _event(store, conn, event_a)
+        company_b, mentions_b = _event(store, conn, event_b)
+        if company_a != company_b:
+            fail("the events belong to different companies: first join them with `fundwire correct alias`")
+        store.add_correction(conn, "merge", signature(mentions_a[0]), signature(mentions_b[0]))
+        recluster(store, conn, company_a)
+    err.print(f"merged {event_a} and {event_b}")
+
+
+@correct_app.command("split")
+def correct_split(event_id: str, article: Annotated[int, typer.Option(help="The article whose report to split off.")],
+                  db: DbOption = None) -> None:
+    """One article's report is a different round: give it an event of its own.
+
+    Example:\n
+      fundwire correct split e12-0 --article 57
+    """
+    from extractor.dedup import recluster, signature
+
+    with correction(db) as (store, conn):
+        company, mentions = _event(store, conn, event_id)
+        mine = [m for m in mentions if m["article_id"] == article]
+        if not mine:
+            fail(f"event {event_id} has no report from article {article}")
+        store.add_correction(conn, "split", signature(mine[0]))
+        recluster(store, conn, company)
+    err.print(f"article {article} split off {event_id}")
+
+
+@correct_app.command("fix")
+def correct_fix(event_id: str, field: str, value: str, db: DbOption = None) -> None:
+    """Set a field of an event (company, round, date, amount, currency, amount_text, amount_cny, status).
+
+    Example:\n
+      fundwire correct fix e12-0 round B+
+    """
+    from extractor.dedup import recluster, signature
+
+    if field not in FIXABLE:
+        fail(f"cannot fix {field!r}: one of {', '.join(FIXABLE)}")
+    try:
+        FIXABLE[field](value)
+    except ValueError:
+        fail(f"{field} must be a number, got {value!r}")
+    with correction(db) as (store, conn):
+        company, mentions = _event(store, conn, event_id)
+        store.add_correction(conn, "fix", signature(mentions[0]), field=field, value=value)
+        recluster(store, conn, company)
+    err.print(f"{event_id}: {field} = {value}")
+
+
+@correct_app.command("alias")
+def correct_alias(name: str, alias: str, db: DbOption = None) -> None:
+    """Two names are one company (e.g. a16z and Andreessen Horowitz, 智谱AI and Zhipu AI).
+
+    Example:\n
+      fundwire correct alias 月之暗面 "Moonshot AI"
+    """
+    from extractor.companies import company_key
+    from extractor.dedup import recluster
+
+    with correction(db) as (store, conn):
+        company = store.company_id(conn, company_key(name) or name.casefold(), name)
+        other = store.link_alias(conn, company, company_key(alias) or alias.casefold(), alias, "user")
+        if other is not None:
+            store.merge_companies(conn, company, other)
+        store.add_correction(conn, "alias", name, alias)
+        recluster(store, conn, company)
+    err.print(f"{alias} is now an alias of {name}")
 
 
 # -- db -----------------------------------------------------------------------------------------

@@ -12,6 +12,11 @@ Stages, for one article's fresh extraction (one transaction, so a crash leaves n
 
 Re-clustering from the mentions makes the result a function of the stored mentions: running the
 same extraction twice changes nothing, and the order articles arrive in does not matter.
+
+User corrections live in their own table and name mentions by a *signature* (article id and
+round), which survives re-extraction: `merge` joins the events holding two signatures, `split`
+keeps a signature's mention in an event of its own, `fix` sets a field of the event holding a
+signature. They are applied every time a company is re-clustered.
 """
 
 from __future__ import annotations
@@ -47,10 +52,22 @@ def apply_extraction(store: Store, article_id: int, version: str, events: Sequen
                     store.merge_companies(conn, company, other)
             resolved.append((event, company))
         touched = store.replace_mentions(conn, article_id, version, resolved)
+        corrections = store.corrections(conn)
         for company in sorted(touched):
-            mentions = store.mentions_of_company(conn, company)
-            store.replace_events(conn, company, cluster_events(mentions))
+            recluster(store, conn, company, corrections)
     return len(events)
+
+
+def recluster(store: Store, conn: Any, company: int, corrections: Sequence[dict[str, Any]] | None = None) -> None:
+    """Rebuild one company's events from its mentions and the user's corrections."""
+    mentions = store.mentions_of_company(conn, company)
+    store.replace_events(conn, company, cluster_events(
+        mentions, store.corrections(conn) if corrections is None else corrections))
+
+
+def signature(m: dict[str, Any]) -> str:
+    """How a correction names a mention: its article and round (stable across re-extraction)."""
+    return f"{m['article_id']}/{m['round'] or '-'}"
 
 
 def _mention_date(m: dict[str, Any]) -> dt.date | None:
@@ -68,8 +85,10 @@ def _cny_range(m: dict[str, Any]) -> tuple[float, float] | None:
     return None
 
 
-def compatible(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """Could two mentions of one company be the same round?"""
+def compatible(a: dict[str, Any], b: dict[str, Any], apart: frozenset[str] = frozenset()) -> bool:
+    """Could two mentions of one company be the same round? (`apart`: signatures split by the user)"""
+    if apart and (signature(a) in apart or signature(b) in apart):
+        return False
     if a["round"] and b["round"] and a["round"] != b["round"]:
         return False
     da, db = _mention_date(a), _mention_date(b)
@@ -84,17 +103,33 @@ def compatible(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return True
 
 
-def cluster_events(mentions: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def cluster_events(mentions: Sequence[dict[str, Any]],
+                   corrections: Sequence[dict[str, Any]] = ()) -> list[dict[str, Any]]:
     """Group one company's mentions into events (greedy, in date order, deterministic)."""
+    apart = frozenset(c["a"] for c in corrections if c["kind"] == "split")
     ordered = sorted(mentions, key=lambda m: (str(_mention_date(m) or "9999"), m["article_id"], m["idx"]))
     clusters: list[list[dict[str, Any]]] = []
     for mention in ordered:
-        home = next((c for c in clusters if all(compatible(mention, other) for other in c)), None)
+        home = next((c for c in clusters if all(compatible(mention, other, apart) for other in c)), None)
         if home is None:
             clusters.append([mention])
         else:
             home.append(mention)
-    return [_event_from(cluster) for cluster in clusters]
+    for c in corrections:
+        if c["kind"] == "merge":
+            holding = [cl for cl in clusters if any(signature(m) in (c["a"], c["b"]) for m in cl)]
+            if len(holding) == 2:
+                clusters.remove(holding[1])
+                holding[0].extend(holding[1])
+    events = [_event_from(cluster) for cluster in clusters]
+    for c in corrections:
+        if c["kind"] == "fix":
+            for event, cluster in zip(events, clusters, strict=True):
+                if any(signature(m) == c["a"] for m in cluster):
+                    event["conflicts"].append({"field": c["field"], "chosen": c["value"],
+                                               "alternatives": [str(event.get(c["field"]))], "by": "user"})
+                    event[c["field"]] = c["value"]
+    return events
 
 
 def _best(cluster: Sequence[dict[str, Any]], field: str) -> tuple[Any, list[Any]]:

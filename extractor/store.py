@@ -105,6 +105,13 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX event_mentions_mention ON event_mentions(mention_id);
     """,
+    # 1 -> 2: user corrections, kept apart from extraction output so that re-extraction keeps them
+    """
+    CREATE TABLE corrections (
+        id INTEGER PRIMARY KEY, kind TEXT NOT NULL, a TEXT NOT NULL, b TEXT, field TEXT, value TEXT,
+        note TEXT, created_at TEXT NOT NULL
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -405,6 +412,27 @@ class Store:
             " extracted_at = excluded.extracted_at, n_events = excluded.n_events, error = NULL",
             (article_id, version, _now(), len(mentions)))
         return touched
+
+    def add_correction(self, conn: sqlite3.Connection, kind: str, a: str, b: str | None = None,
+                       field: str | None = None, value: str | None = None, note: str | None = None) -> None:
+        conn.execute("INSERT INTO corrections (kind, a, b, field, value, note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     (kind, a, b, field, value, note, _now()))
+
+    def corrections(self, conn: sqlite3.Connection) -> list[dict[str, Any]]:
+        cur = conn.execute("SELECT kind, a, b, field, value FROM corrections ORDER BY id")
+        return [dict(zip(("kind", "a", "b", "field", "value"), row, strict=True)) for row in cur.fetchall()]
+
+    def event_mentions_of(self, conn: sqlite3.Connection, event_id: str) -> tuple[int, list[dict[str, Any]]] | None:
+        """An event's company and its mentions, or None when there is no such event."""
+        row = conn.execute("SELECT company_id FROM events WHERE id = ?", (event_id,)).fetchone()
+        if row is None:
+            return None
+        ids = {r[0] for r in conn.execute("SELECT mention_id FROM event_mentions WHERE event_id = ?", (event_id,))}
+        return int(row[0]), [m for m in self.mentions_of_company(conn, int(row[0])) if m["id"] in ids]
+
+    def company_of_alias(self, conn: sqlite3.Connection, key: str) -> int | None:
+        row = conn.execute("SELECT company_id FROM company_aliases WHERE alias_key = ?", (key,)).fetchone()
+        return int(row[0]) if row else None
 
     def mentions_of_company(self, conn: sqlite3.Connection, company: int) -> list[dict[str, Any]]:
         cur = conn.execute(
