@@ -16,6 +16,9 @@ from extractor.rounds import RoundMention
 from extractor.segment import Span
 
 
+_GENERIC_TAIL = re.compile(r"资本|投资|基金|创投|集团|科技|资本管理|控股|Capital|Ventures|Partners")
+
+
 @dataclass(frozen=True, slots=True)
 class Entity:
     """A named entity found by the NER stage, offsets relative to the sentence."""
@@ -58,16 +61,24 @@ def split_names(region: str, region_start: int, entities: list[Entity], splitter
                 prefix: re.Pattern[str], suffix: re.Pattern[str], *, max_len: int = 40) -> list[str]:
     """Split an investor list into names; an NER entity inside a piece wins over the raw piece."""
     names: list[str] = []
+    pieces: list[tuple[str, int]] = []
     pos = 0
     for m in [*splitter.finditer(region), None]:
         end = m.start() if m else len(region)
-        piece, piece_start = region[pos:end], region_start + pos
+        piece = region[pos:end]
+        if pieces and (len(piece.strip()) <= 1 or _GENERIC_TAIL.fullmatch(piece.strip())
+                       or len(pieces[-1][0].strip()) <= 1):
+            # 「方和资本」 split at 和: a piece that cannot be a name on its own joins the one before
+            pieces[-1] = (region[pieces[-1][1] - region_start:end], pieces[-1][1])
+        else:
+            pieces.append((piece, region_start + pos))
         pos = m.end() if m else len(region)
+    for piece, piece_start in pieces:
         found = inside(entities, piece_start, piece_start + len(piece))
         if found:
             names += [e.text for e in found]
             continue
-        cleaned = suffix.sub("", prefix.sub("", piece.strip())).strip(" \"'“”‘’「」《》()（）")
+        cleaned = suffix.sub("", prefix.sub("", piece.strip())).strip(" \"'“”‘’「」《》")
         if 1 < len(cleaned) <= max_len and not cleaned.isdigit():
             names.append(cleaned)
     return list(dict.fromkeys(names))

@@ -44,7 +44,7 @@ _BAD_NAME = re.compile(r"融资|投资方|领投|跟投|宣布|完成|获得|该
                        r"透露|披露|公开|一笔|一轮|估值|项目$|其中|目前|\d+\s*(?:亿|万)|地$|能够|没有|不能|未能|可能|截至|"
                        r"截止|包括|如果|者$|迅速|成功|其他|这些|那些|我们|他们|你们|大家|企业$|创业公司|初创企业|人数|一定|"
                        r"前$|后$|多少|顺利|^[\d\s.]+$|\d+\s*年|所以|因为|因此|只有|期间|一份|首笔|笔$|^其|那里|这里|^从|数量|要比|打算|计划|准备|希望|方$|如今|现在|此次|此外|作为|"
-                       r"^[零一二两三四五六七八九十百千万亿数几]+(?:元|美元)?$")
+                       r"^[零一二两三四五六七八九十百千万亿数几]+(?:元|美元)?$|轮$|^(?:GmbH|Inc|Ltd|LLC|Co|Corp)\.?$")
 
 
 def sentence_drafts(sent: Span, entities: list[Entity], published: dt.date | None, *, in_title: bool) -> list[Draft]:
@@ -103,7 +103,8 @@ def sentence_drafts(sent: Span, entities: list[Entity], published: dt.date | Non
         # 「携程对“海鸥旅游”和“纵横集团”进行战略投资」: one event each
         drafts += [replace(draft, company=other, co_companies=[], investors=list(draft.investors),
                            leads=list(draft.leads)) for other in draft.co_companies]
-    return drafts
+    # 「此轮融资由X领投…，其总融资为6150万美元」: the totals are dropped, the investors are not
+    return drafts or _investors_only(sent, text, entities, in_title)
 
 
 def _investors_only(sent: Span, text: str, entities: list[Entity], in_title: bool) -> list[Draft]:
@@ -260,7 +261,7 @@ def _bind_subject(draft: Draft, text: str, entities: list[Entity], verb: re.Matc
             draft.company = names[0]
             draft.co_companies = names[1:]
             investor = clean_subject(text[_clause_start(text, obj.start(), floor):obj.start()])
-            if investor and _NAME_OK.match(investor):
+            if investor and _NAME_OK.match(investor) and not _BAD_NAME.search(investor):
                 draft.investors.append(investor)
             return
     lead_first = _LEAD_FIRST.search(text, floor, min(len(text), anchor + 8))
@@ -313,12 +314,14 @@ def _bind_investors(draft: Draft, text: str, entities: list[Entity], verb: re.Ma
         """「…C+轮融资，不久前由X领投的3.1亿美元C轮融资」: X led the round that follows, not this one."""
         return m.start() >= a_end and hi < len(text) and not _HARD_BREAK.search(text, m.end(), hi)
 
+    previous_lead = 0
     for m in cues.ZH_LEAD.finditer(text, lo, scope_end):
         if next_anchors(m):
             continue
         by = text.rfind("由", 0, m.start())
         floor = _clause_start(text, m.start(), 0)
         start = by + 1 if by >= floor - 1 and by >= 0 and m.start() - by < 60 else floor
+        start, previous_lead = max(start, previous_lead), m.end()  # 「由A（领投）、B（领投）投资」
         start = max([start] + [v.end() for v in cues.ZH_VERB.finditer(text, start, m.start())])  # 「获得GGV领投」
         draft.leads += [n for n in _names(text, start, m.start(), entities) if n not in draft.leads]
     for m in cues.ZH_FOLLOW.finditer(text, lo, scope_end):
@@ -328,9 +331,8 @@ def _bind_investors(draft: Draft, text: str, entities: list[Entity], verb: re.Ma
         lead_end = max((x.end() for x in cues.ZH_LEAD.finditer(text, floor, m.start())), default=floor)
         draft.investors += [n for n in _names(text, lead_end, m.start(), entities) if n not in draft.investors]
     for m in _BY_INVEST.finditer(text, lo, scope_end):
-        if "领投" not in m.group("names"):
-            draft.investors += [n for n in _names(text, m.start("names"), m.end("names"), entities)
-                                if n not in draft.investors]
+        draft.investors += [n for n in _names(text, m.start("names"), m.end("names"), entities)
+                            if n not in draft.investors]
     for m in cues.ZH_INVESTOR_LIST.finditer(text, lo, scope_end):
         stop = _CLAUSE_END.search(text, m.end())
         draft.investors += [n for n in _names(text, m.end(), stop.start() if stop else len(text), entities)
