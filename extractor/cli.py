@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional
 
@@ -24,11 +24,13 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     name="fundwire",
-    help="Chinese and English tech news -> a deduplicated database of funding events.",
     no_args_is_help=True, add_completion=False, rich_markup_mode=None, pretty_exceptions_enable=False)
-db_app = typer.Typer(help="Database maintenance: migrations and statistics.", no_args_is_help=True)
+db_app = typer.Typer(help="Database maintenance: migrations and statistics.\n\nExamples:\n\n"
+                     "  fundwire db migrate --db fundwire.db\n\n  fundwire db stats", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-correct_app = typer.Typer(help="User corrections to events; they survive re-extraction.", no_args_is_help=True)
+correct_app = typer.Typer(help="User corrections to events; they survive re-extraction.\n\nExamples:\n\n"
+                          "  fundwire correct merge e12-0 e40-1\n\n  fundwire correct alias 月之暗面 'Moonshot AI'",
+                          no_args_is_help=True)
 app.add_typer(correct_app, name="correct")
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -58,7 +60,7 @@ def main_options(
     config: Annotated[Optional[Path], typer.Option("--config", envvar="FUNDWIRE_CONFIG",
                                                    help="TOML settings file (a [fundwire] table).")] = None,
 ) -> None:
-    """fundwire: crawl tech news, extract funding events, keep them deduplicated in SQLite.
+    """Chinese and English tech news -> a deduplicated database of funding events.
 
     Examples:\n
       fundwire crawl --once\n
@@ -216,6 +218,8 @@ def run_crawl(store: Store, registry: list[Any], crawl_settings: Any, *, once: b
 
 @app.command()
 def demo(
+    port: Annotated[int, typer.Option(help="First of the two local ports the demo outlets use (fixed, so "
+                                           "a second run revisits the same URLs).")] = 18470,
     db: DbOption = None,
     ner: Annotated[Optional[str], typer.Option(help="NER backend: spacy (default) or transformers:PATH.")] = None,
 ) -> None:
@@ -236,7 +240,12 @@ def demo(
 
     started = time.perf_counter()
     extractor = load_extractor(ner)
-    with serve_site() as site, open_store(db) as store:
+    with ExitStack() as stack:
+        try:
+            site = stack.enter_context(serve_site(port=port))
+        except OSError as exc:
+            fail(f"cannot serve the demo site on 127.0.0.1:{port}-{port + 1} ({exc.strerror}); pick others with --port")
+        store = stack.enter_context(open_store(db))
         registry = [source_from_table({
             "name": f"demo-{outlet}", "title": f"demo outlet ({outlet})", "lang": outlet, "kind": "news",
             "homepage": site.base_url(outlet) + "/", "feeds": [site.base_url(outlet) + "/feed.xml"],

@@ -60,7 +60,7 @@ def write_rows(rows: Sequence[dict[str, Any]], sink: IO[str], fmt: str) -> None:
 def _pyarrow() -> Any:
     try:
         import pyarrow
-        import pyarrow.parquet  # noqa: F401  (registers pyarrow.parquet on the module)
+        import pyarrow.parquet  # registers pyarrow.parquet on the module
     except ImportError as exc:
         raise MissingDependency("parquet export needs pyarrow: pip install 'fundwire[parquet]'") from exc
     return pyarrow
@@ -126,7 +126,9 @@ def export_path(folder: str | Path, name: str | Path) -> Path:
     if not str(name).strip():
         raise ExportError("empty export file name")
     candidate = (root / Path(name)).resolve()  # an absolute `name` replaces root here, as intended
-    if candidate == root or not candidate.is_relative_to(root):
+    if candidate == root:
+        raise ExportError(f"{name} is the export folder itself, not a file name")
+    if not candidate.is_relative_to(root):
         raise UnsafeExportPath(f"refusing to write {name}: it resolves to {candidate}, outside the export "
                                f"folder {root}")
     if candidate.is_dir():

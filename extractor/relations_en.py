@@ -202,7 +202,7 @@ def _list_names(segment: str) -> list[str]:
         piece = re.sub(r"^(?:the|its|existing|other)\s+", "", piece, flags=re.I)
         piece = re.sub(r"-led\b.*$", "", piece)
         if not piece or not (piece[0].isupper() or piece[0].isdigit() or piece[:2].lower() == "a1"
-                             or (len(piece.split()) >= 2 and piece.split()[-1][:1].isupper())):
+                             or (len(piece.split()[0]) <= 3 and piece.split()[-1][:1].isupper())):
             continue
         if len(piece) > 60 or _PEOPLE_TITLES.search(piece) and "," not in piece and len(piece.split()) > 4:
             continue

@@ -187,12 +187,14 @@ def metadata(name: str) -> dict[str, Any]:
                            "shows them; 'yuan counted' is what totals add (vague amounts at their "
                            "lower bound).",
             "sql": LATEST_EVENTS_SQL,
+            "hide_sql": True,
         },
         "events_by_company": {
             "title": "Funding events by company",
             "description": "Events of companies whose name or any alias contains the text "
                            "(Chinese or English names both work).",
             "sql": EVENTS_BY_COMPANY_SQL,
+            "hide_sql": True,
             "params": ["company"],
         },
         "event_sources": {
@@ -212,6 +214,7 @@ def metadata(name: str) -> dict[str, Any]:
                            "month, quarter or year; empty means quarter), also in units of 100 million "
                            f"yuan. Rule: {COUNTING_RULE}.",
             "sql": REPORT_CHART_SQL,
+            "hide_sql": True,
             "params": ["period"],
         },
         "pages": {

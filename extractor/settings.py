@@ -40,6 +40,8 @@ class Settings:
             raise ConfigError(f"{origin}: unknown setting(s): {', '.join(unknown)}")
         values: dict[str, Any] = {}
         for key, value in table.items():
+            if key in ("db", "sources", "ner") and not isinstance(value, str):
+                raise ConfigError(f"{origin}: {key} must be a string, got {type(value).__name__}")
             if key in ("db", "sources"):
                 value = Path(value)
             elif key == "crawl":
