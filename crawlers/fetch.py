@@ -82,8 +82,9 @@ class Fetcher:
         self._clock = clock
         timeout = httpx.Timeout(connect=settings.connect_timeout_s, read=settings.read_timeout_s,
                                 write=settings.read_timeout_s, pool=None)
-        limits = httpx.Limits(max_connections=max(settings.concurrency * 2, 10),
-                              max_keepalive_connections=max(settings.concurrency, 10))
+        # httpcore scans its whole pool per request: keep the pool no larger than the work in flight
+        limits = httpx.Limits(max_connections=max(settings.concurrency, 4),
+                              max_keepalive_connections=max(settings.concurrency, 4))
         self._client = httpx.AsyncClient(transport=transport, timeout=timeout, limits=limits,
                                          follow_redirects=False, trust_env=False,
                                          headers={"User-Agent": settings.user_agent,
