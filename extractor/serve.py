@@ -1,8 +1,8 @@
 """`fundwire serve`: browse the database in Datasette (the optional `web` extra).
 
 Three pieces: `metadata(name)` is the Datasette metadata (titles, column labels, facets, the raw page
-bodies kept out of sight, canned queries); `datasette_command` is the command line that serves one
-database with it; `serve` writes the metadata file and runs that command in the foreground.
+bodies kept out of sight, canned queries); `datasette_args` / `datasette_command` serve one database
+with it; `serve` writes the metadata file and runs Datasette with those arguments in-process.
 
 The database is served in Datasette's normal (mutable) mode, which opens it read-only
 (`?mode=ro`) and re-reads it as it changes: a crawl or re-extraction can write while people browse,
@@ -14,7 +14,6 @@ read stale or torn.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -289,24 +288,40 @@ def require_datasette() -> None:
         raise MissingDatasette() from exc
 
 
+def datasette_args(db: str | Path, metadata_path: str | Path, *, host: str = DEFAULT_HOST,
+                   port: int = DEFAULT_PORT) -> list[str]:
+    """Datasette's own arguments that serve `db` with the metadata file in normal (read-only, live)
+    mode; never `-i`."""
+    return ["serve", str(db), "--metadata", str(metadata_path), "--host", host, "--port", str(port),
+            "--setting", "sql_time_limit_ms", str(SQL_TIME_LIMIT_MS)]
+
+
 def datasette_command(db: str | Path, metadata_path: str | Path, *, host: str = DEFAULT_HOST,
                       port: int = DEFAULT_PORT, python: str = sys.executable) -> list[str]:
-    """The command line that serves `db` with the metadata file, in normal (read-only, live) mode."""
-    return [python, "-m", "datasette", "serve", str(db), "--metadata", str(metadata_path),
-            "--host", host, "--port", str(port), "--setting", "sql_time_limit_ms", str(SQL_TIME_LIMIT_MS)]
+    """The same as a command line (to run Datasette by hand, or under a service manager)."""
+    return [python, "-m", "datasette", *datasette_args(db, metadata_path, host=host, port=port)]
 
 
 def serve(db: str | Path, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
           metadata_path: str | Path | None = None) -> int:
-    """Serve `db` until Datasette stops (Ctrl-C); return its exit status.
+    """Serve `db` in this process until Ctrl-C or SIGTERM; return the exit status.
 
-    The metadata goes to `metadata_path` when given (kept afterwards), else to a temporary file."""
+    Datasette runs in-process (its own command, under uvicorn, which stops cleanly on either
+    signal), so no server is left behind when fundwire is stopped. The metadata goes to
+    `metadata_path` when given (kept afterwards), else to a temporary file."""
     require_datasette()
+    from click import ClickException
+    from datasette.cli import cli as datasette_cli
+
     if not Path(db).is_file():
         raise ServeError(f"database not found: {db}")
     with tempfile.TemporaryDirectory(prefix="fundwire-serve-") as scratch:
         meta = write_metadata(db, metadata_path or Path(scratch) / "metadata.json")
         try:
-            return subprocess.run(datasette_command(db, meta, host=host, port=port), check=False).returncode
-        except KeyboardInterrupt:  # Datasette got the same Ctrl-C and stops on its own
-            return 130
+            datasette_cli.main(args=datasette_args(db, meta, host=host, port=port), prog_name="datasette",
+                               standalone_mode=False)
+        except ClickException as exc:
+            raise ServeError(f"datasette: {exc.format_message()}") from exc
+        except SystemExit as exc:  # uvicorn exits 1 when it cannot bind the port
+            return exc.code if isinstance(exc.code, int) else 1
+    return 0
