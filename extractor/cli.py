@@ -414,35 +414,94 @@ def events_table(rows: list[dict[str, Any]]) -> Any:
 
 @app.command()
 def export(
-    format: Annotated[str, typer.Option("--format", "-f", help="csv or jsonl.")] = "jsonl",
+    format: Annotated[str, typer.Option("--format", "-f", help="csv, jsonl or parquet (parquet needs pyarrow).")] = "jsonl",
     what: Annotated[str, typer.Option(help="events or mentions.")] = "events",
     output: Annotated[str, typer.Option("--output", "-o", help="File to write ('-' = stdout).")] = "-",
+    into: Annotated[Optional[Path], typer.Option(
+        "--into", help="Folder the --output file must stay inside (no '..', absolute paths or symlinks out).")] = None,
     db: DbOption = None,
 ) -> None:
     """Export events (with their source URLs) or mentions.
 
     Examples:\n
       fundwire export --format csv --output events.csv\n
-      fundwire export --what mentions --format jsonl > mentions.jsonl
+      fundwire export --what mentions --format jsonl > mentions.jsonl\n
+      fundwire export --format parquet --into exports --output events.parquet
     """
-    from extractor.exports import write_rows
+    from extractor.exports import FORMATS, ExportError, export_path, write_parquet, write_rows
 
-    if format not in ("csv", "jsonl"):
-        fail(f"unknown export format {format!r}: use csv or jsonl")
+    if format not in FORMATS:
+        fail(f"unknown export format {format!r}: use csv, jsonl or parquet")
     if what not in ("events", "mentions"):
         fail(f"unknown export {what!r}: use events or mentions")
+    if into is not None:
+        if output == "-":
+            fail("--into needs --output FILE (a file name inside that folder)")
+        try:
+            output = str(export_path(into, output))
+        except ExportError as exc:
+            fail(str(exc))
+    if format == "parquet" and output == "-" and sys.stdout.isatty():
+        fail("parquet is binary: give --output FILE.parquet or redirect stdout")
     with open_store(db) as store:
         rows = store.events() if what == "events" else list(store.mentions())
-        try:
-            sink = sys.stdout if output == "-" else open(output, "w", encoding="utf-8", newline="")  # noqa: SIM115
-        except OSError as exc:
-            fail(f"cannot write {output}: {exc.strerror}")
-        try:
-            write_rows(rows, sink, format)
-        finally:
-            if sink is not sys.stdout:
-                sink.close()
+        if format == "parquet":
+            try:
+                write_parquet(rows, sys.stdout.buffer if output == "-" else Path(output))
+            except ExportError as exc:
+                fail(str(exc))
+            except OSError as exc:
+                fail(f"cannot write {output}: {exc.strerror or exc}")
+        else:
+            try:
+                sink = sys.stdout if output == "-" else open(output, "w", encoding="utf-8", newline="")  # noqa: SIM115
+            except OSError as exc:
+                fail(f"cannot write {output}: {exc.strerror}")
+            try:
+                write_rows(rows, sink, format)
+            finally:
+                if sink is not sys.stdout:
+                    sink.close()
     err.print(f"exported {len(rows)} {what}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on (127.0.0.1: this machine only).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8001,
+    metadata: Annotated[Optional[Path], typer.Option(
+        "--metadata", help="Also keep the Datasette metadata in this file (JSON).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Browse the database in Datasette: events, mentions, articles and canned queries.
+
+    Canned queries: latest events, events by company, reports of one event, totals by quarter in
+    yuan, the report's chart data. The database stays live (a crawl may write while you browse).
+    Needs the web extra: pip install 'fundwire[web]'.
+
+    Examples:\n
+      fundwire serve\n
+      fundwire serve --port 8080 --db crawl.db
+    """
+    from extractor.serve import ServeError, require_datasette
+    from extractor.serve import serve as run_datasette
+
+    path = db or STATE.settings.db
+    try:
+        require_datasette()
+    except ServeError as exc:
+        fail(str(exc))
+    if not Path(path).is_file():
+        fail(f"database not found: {path} (crawl first, or give --db)")
+    with open_store(path):  # an older schema is upgraded before Datasette reads it
+        pass
+    err.print(f"serving {path} at http://{host}:{port}/ (Ctrl-C stops)")
+    try:
+        code = run_datasette(path, host=host, port=port, metadata_path=metadata)
+    except ServeError as exc:
+        fail(str(exc))
+    if code not in (0, 130):
+        fail(f"datasette stopped with status {code} (is port {port} free?)", code=1)
 
 
 @app.command()
