@@ -328,7 +328,7 @@ def test_export_an_empty_database_as_csv(runner: CliRunner, tmp_db: Path) -> Non
 
 
 @pytest.mark.parametrize(("args", "expected"), [
-    (["--format", "xml"], "unknown export format 'xml': use csv or jsonl"),
+    (["--format", "xml"], "unknown export format 'xml': use csv, jsonl or parquet"),
     (["--what", "companies"], "unknown export 'companies': use events or mentions"),
     (["--output", "no/such/dir/out.csv"], "cannot write no/such/dir/out.csv"),
 ])
