@@ -144,6 +144,12 @@ def evaluate(model_dir: Path, quick: bool) -> dict[str, object]:
     return scores
 
 
+def _forget_training_paths(config: Path) -> None:
+    """The temporary corpus paths mean nothing outside this run; loading never reads them."""
+    text = config.read_text(encoding="utf-8")
+    config.write_text(re.sub(r'^(train|dev) = ".*"$', r"\1 = null", text, flags=re.M), encoding="utf-8")
+
+
 def train_zh(out: Path, quick: bool) -> dict[str, object]:
     tmp = Path(tempfile.mkdtemp(prefix="fundwire-zh-"))
     work = tmp / "_work"
@@ -174,6 +180,7 @@ def train_zh(out: Path, quick: bool) -> dict[str, object]:
     if out.exists():
         shutil.rmtree(out)
     nlp.to_disk(out)
+    _forget_training_paths(out / "config.cfg")
     shutil.rmtree(tmp)
     return nlp.meta["fundwire"]
 
