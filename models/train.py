@@ -147,7 +147,7 @@ def evaluate(model_dir: Path, quick: bool) -> dict[str, object]:
 def _forget_training_paths(config: Path) -> None:
     """The temporary corpus paths mean nothing outside this run; loading never reads them."""
     text = config.read_text(encoding="utf-8")
-    config.write_text(re.sub(r'^(train|dev) = ".*"$', r"\1 = null", text, flags=re.M), encoding="utf-8")
+    config.write_text(re.sub(r'^(train|dev) = ".*"$', r"\1 = null", text, flags=re.MULTILINE), encoding="utf-8")
 
 
 def train_zh(out: Path, quick: bool) -> dict[str, object]:
