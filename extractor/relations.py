@@ -74,11 +74,12 @@ def split_names(region: str, region_start: int, entities: list[Entity], splitter
             pieces.append((piece, region_start + pos))
         pos = m.end() if m else len(region)
     for piece, piece_start in pieces:
-        found = inside(entities, piece_start, piece_start + len(piece))
-        if found:
-            names += [e.text for e in found]
-            continue
         cleaned = suffix.sub("", prefix.sub("", piece.strip())).strip(" \"'“”‘’「」《》")
+        # an NER entity may trim a descriptor off the front of a name, never cut its end
+        found = [e for e in inside(entities, piece_start, piece_start + len(piece))
+                 if len(e.text) >= 2 and cleaned.endswith(e.text)]
+        if found:
+            cleaned = found[-1].text
         if 1 < len(cleaned) <= max_len and not cleaned.isdigit():
             names.append(cleaned)
     return list(dict.fromkeys(names))

@@ -277,10 +277,6 @@ def _bind_subject(draft: Draft, text: str, entities: list[Entity], verb: re.Matc
         return
     start = _clause_start(text, verb.start(), floor)
     region = text[start:verb.start()]
-    orgs = inside(entities, start, verb.start(), ("ORG",))
-    if orgs:
-        draft.company = orgs[-1].text
-        return
     name = clean_subject(region)
     if (name is None or cues.ZH_PRONOUN.match(name)) and start > floor and text[start - 1] in "，,":
         # 「…提供商Vertoe，该公司在2018年完成了…」: the subject is the clause before
@@ -293,9 +289,19 @@ def _bind_subject(draft: Draft, text: str, entities: list[Entity], verb: re.Matc
         draft.pronoun = True
         return
     if _NAME_OK.match(name) and not _BAD_NAME.search(name):
-        draft.company = name
+        draft.company = _trimmed_by_ner(name, inside(entities, start, verb.start(), ("ORG",)))
     else:
         draft.pronoun = True  # no usable name here: the article's company, as before
+
+
+def _trimmed_by_ner(name: str, orgs: list[Entity]) -> str:
+    """The rules' name, or an NER organisation that ends it (「大数据初创企业Paxata」 -> Paxata): the
+    model only trims descriptors the rules left; it never replaces the rules' span."""
+    for org in reversed(orgs):
+        if len(org.text) >= 2 and name.endswith(org.text) and org.text != name and _NAME_OK.match(org.text) \
+                and not _BAD_NAME.search(org.text) and not cues.ZH_DESCRIPTOR_TAIL.match(org.text):
+            return org.text
+    return name
 
 
 def _names(text: str, start: int, end: int, entities: list[Entity]) -> list[str]:
