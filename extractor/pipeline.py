@@ -6,9 +6,10 @@ Stages, in order:
    event at all (most news cannot, and costs almost nothing);
 3. candidate sentences: the title and the sentences with a funding cue (the sentence after one
    too, when it starts with 本轮/此轮/"The round", since investors often come there);
-4. NER on the candidate sentences only (spaCy per language, or a transformers model);
-5. relations per sentence (`relations_zh` / `relations_en`): drafts binding company, amount,
+4. relations per sentence (`relations_zh` / `relations_en`): drafts binding company, amount,
    round, investors, date, tense and status;
+5. NER (spaCy per language, or a transformers model) on the sentences that gave drafts, which are
+   bound again with the entities: the model trims names the rules cut too long;
 6. article-level resolution: 该公司 / "the startup" -> the title's company; investors named in a
    follow-up sentence join the event before; drafts of one round merge; earlier rounds are
    marked `is_current: false`;
@@ -69,11 +70,18 @@ class Extractor:
         candidates = self._candidates(title, text, lang)
         if not candidates:
             return []
-        entities = self.ner.entities([s.text for s, _ in candidates], lang)
-        drafts: list[Draft] = []
         binder = relations_zh if lang == "zh" else relations_en
-        for (sent, in_title), ents in zip(candidates, entities, strict=True):
-            drafts += binder.sentence_drafts(sent, ents, article.published, in_title=in_title)
+        # Rules first; the NER only refines names, so it runs on the sentences that gave drafts.
+        per_sentence = [binder.sentence_drafts(sent, [], article.published, in_title=in_title)
+                        for sent, in_title in candidates]
+        hits = [i for i, found in enumerate(per_sentence) if found]
+        if hits:
+            entities = self.ner.entities([candidates[i][0].text for i in hits], lang)
+            for i, ents in zip(hits, entities, strict=True):
+                if ents:
+                    sent, in_title = candidates[i]
+                    per_sentence[i] = binder.sentence_drafts(sent, ents, article.published, in_title=in_title)
+        drafts: list[Draft] = [d for found in per_sentence for d in found]
         aliases = find_alias_pairs(title + "\n" + text)
         return _resolve(drafts, article, lang, text, [(a.name, a.alias) for a in aliases])
 
