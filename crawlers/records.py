@@ -109,3 +109,11 @@ class CrawlState(Protocol):
     def release(self, entries: Sequence[FrontierEntry]) -> None:
         """Return claimed but unfinished URLs to the frontier (clean shutdown)."""
         ...
+
+    def add_inline_articles(self, source: str, articles: Sequence[ParsedPage]) -> list[int]:
+        """Store feed items that carry their whole body; return the ids of the new articles."""
+        ...
+
+    def due_now(self, urls: Sequence[str]) -> int:
+        """Make known URLs due immediately (a one-off pass re-polls every entry point)."""
+        ...

@@ -13,6 +13,7 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -51,6 +52,12 @@ def entry_points(source: Source) -> list[Discovered]:
     return ([Discovered(url, UrlKind.FEED) for url in source.feeds]
             + [Discovered(url, UrlKind.SITEMAP) for url in source.sitemaps]
             + [Discovered(item.url, UrlKind.LISTING) for item in source.listings])
+
+
+def is_front_page(url: str, source: Source | None) -> bool:
+    """A site's root or a source's homepage: listed in sitemaps, but never an article."""
+    path = urlsplit(url).path
+    return path in ("", "/") or (source is not None and url.rstrip("/") == source.homepage.rstrip("/"))
 
 
 def seed(state: CrawlState, sources: Sequence[Source], now: dt.datetime | None = None) -> int:
@@ -143,10 +150,11 @@ class _Engine:
 
     def _record_entry_point(self, entry: FrontierEntry, result: FetchResult, summary: SourceSummary) -> None:
         found = self._discover(entry, result)
+        source = self.sources.get(entry.source)
+        found = [d for d in found if d.kind is not UrlKind.ARTICLE or not is_front_page(d.url, source)]
         inline = [d.inline_article for d in found if d.inline_article is not None]
-        add_inline = getattr(self.state, "add_inline_articles", None)
-        if inline and add_inline is not None and self.settings.parse_articles:
-            for article_id in add_inline(entry.source, inline):
+        if inline and self.settings.parse_articles:
+            for article_id in self.state.add_inline_articles(entry.source, inline):
                 summary.new_articles += 1
                 if self.on_article is not None:
                     summary.events += self.on_article(article_id)
@@ -179,6 +187,8 @@ async def crawl(state: CrawlState, sources: Sequence[Source], settings: CrawlSet
     """
     stop = stop or asyncio.Event()
     seed(state, sources)
+    if once:  # one pass means every entry point now, however recently it was polled
+        state.due_now([d.url for s in sources for d in entry_points(s)])
     in_flight: dict[asyncio.Task[None], FrontierEntry] = {}
     async with Fetcher(settings, transport=transport, resolver=resolver) as fetcher:
         engine = _Engine(state, sources, settings, fetcher, on_article, progress)

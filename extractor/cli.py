@@ -7,11 +7,12 @@ stderr and a non-zero status, never a traceback.
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -51,13 +52,13 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
-DbOption = Annotated[Optional[Path], typer.Option("--db", envvar="FUNDWIRE_DB",
+DbOption = Annotated[Path | None, typer.Option("--db", envvar="FUNDWIRE_DB",
                                                   help="SQLite database file (default ./fundwire.db).")]
 
 
 @app.callback()
 def main_options(
-    config: Annotated[Optional[Path], typer.Option("--config", envvar="FUNDWIRE_CONFIG",
+    config: Annotated[Path | None, typer.Option("--config", envvar="FUNDWIRE_CONFIG",
                                                    help="TOML settings file (a [fundwire] table).")] = None,
 ) -> None:
     """Chinese and English tech news -> a deduplicated database of funding events.
@@ -89,7 +90,7 @@ def open_store(db: Path | None) -> Iterator[Store]:
         store = Store.open(path)
     except StoreError as exc:
         fail(f"{path}: {exc}")
-    except Exception as exc:  # sqlite3 errors: unreadable path, not a database
+    except (sqlite3.Error, OSError) as exc:  # unreadable path, not a database
         fail(f"cannot open database {path}: {exc}")
     try:
         yield store
@@ -133,13 +134,13 @@ def progress(total: int | None, label: str) -> Iterator[Any]:
 def crawl(
     once: Annotated[bool, typer.Option("--once/--forever",
                                        help="One pass over every source, or keep polling until stopped.")] = True,
-    sources: Annotated[Optional[Path], typer.Option("--sources", help="A sources.toml overlaid on the shipped registry.")] = None,
-    source: Annotated[Optional[list[str]], typer.Option("--source", help="Only these sources (repeatable).")] = None,
-    allow_private: Annotated[Optional[list[str]], typer.Option(
+    sources: Annotated[Path | None, typer.Option("--sources", help="A sources.toml overlaid on the shipped registry.")] = None,
+    source: Annotated[list[str] | None, typer.Option("--source", help="Only these sources (repeatable).")] = None,
+    allow_private: Annotated[list[str] | None, typer.Option(
         "--allow-private", help="Host, IP or CIDR the address guard lets through (e.g. 127.0.0.1).")] = None,
-    delay: Annotated[Optional[float], typer.Option(help="Seconds between requests to one host (default 1.0).")] = None,
+    delay: Annotated[float | None, typer.Option(help="Seconds between requests to one host (default 1.0).")] = None,
     extract_: Annotated[bool, typer.Option("--extract/--no-extract", help="Extract events from new articles.")] = True,
-    ner: Annotated[Optional[str], typer.Option(help="NER backend: spacy (default) or transformers:PATH.")] = None,
+    ner: Annotated[str | None, typer.Option(help="NER backend: spacy (default) or transformers:PATH.")] = None,
     db: DbOption = None,
 ) -> None:
     """Crawl the news sources into the database and extract funding events as articles arrive.
@@ -221,7 +222,7 @@ def demo(
     port: Annotated[int, typer.Option(help="First of the two local ports the demo outlets use (fixed, so "
                                            "a second run revisits the same URLs).")] = 18470,
     db: DbOption = None,
-    ner: Annotated[Optional[str], typer.Option(help="NER backend: spacy (default) or transformers:PATH.")] = None,
+    ner: Annotated[str | None, typer.Option(help="NER backend: spacy (default) or transformers:PATH.")] = None,
 ) -> None:
     """The main job, offline: crawl the bundled demo news site once and print the events.
 
@@ -275,14 +276,14 @@ def crawl_summary(summaries: dict[str, Any]) -> Any:
 
 @app.command()
 def extract(
-    input: Annotated[Optional[str], typer.Option("--input", "-i", help="JSONL articles ('-' = stdin).")] = None,
+    input: Annotated[str | None, typer.Option("--input", "-i", help="JSONL articles ('-' = stdin).")] = None,
     output: Annotated[str, typer.Option("--output", "-o", help="JSONL events ('-' = stdout).")] = "-",
-    article: Annotated[Optional[list[int]], typer.Option("--article", help="Re-extract a stored article id.")] = None,
-    url: Annotated[Optional[list[str]], typer.Option("--url", help="Re-extract the stored article at URL.")] = None,
+    article: Annotated[list[int] | None, typer.Option("--article", help="Re-extract a stored article id.")] = None,
+    url: Annotated[list[str] | None, typer.Option("--url", help="Re-extract the stored article at URL.")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Re-extract every stored article.")] = False,
-    since: Annotated[Optional[str], typer.Option(help="With --all: articles published since YYYY-MM-DD.")] = None,
-    source: Annotated[Optional[str], typer.Option(help="With --all: only this source.")] = None,
-    ner: Annotated[Optional[str], typer.Option(help="NER backend: spacy (default) or transformers:PATH.")] = None,
+    since: Annotated[str | None, typer.Option(help="With --all: articles published since YYYY-MM-DD.")] = None,
+    source: Annotated[str | None, typer.Option(help="With --all: only this source.")] = None,
+    ner: Annotated[str | None, typer.Option(help="NER backend: spacy (default) or transformers:PATH.")] = None,
     db: DbOption = None,
 ) -> None:
     """Extract funding events: a JSONL batch, or stored articles (no refetch).
@@ -374,9 +375,9 @@ def _reextract(ids: list[int], urls: list[str], all_: bool, since: str | None, s
 
 @app.command()
 def events(
-    since: Annotated[Optional[str], typer.Option(help="Events dated on or after YYYY-MM-DD.")] = None,
-    until: Annotated[Optional[str], typer.Option(help="Events dated on or before YYYY-MM-DD.")] = None,
-    company: Annotated[Optional[str], typer.Option(help="Company name or alias contains this.")] = None,
+    since: Annotated[str | None, typer.Option(help="Events dated on or after YYYY-MM-DD.")] = None,
+    until: Annotated[str | None, typer.Option(help="Events dated on or before YYYY-MM-DD.")] = None,
+    company: Annotated[str | None, typer.Option(help="Company name or alias contains this.")] = None,
     limit: Annotated[int, typer.Option(help="At most this many rows.")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table.")] = False,
     db: DbOption = None,
@@ -417,7 +418,7 @@ def export(
     format: Annotated[str, typer.Option("--format", "-f", help="csv, jsonl or parquet (parquet needs pyarrow).")] = "jsonl",
     what: Annotated[str, typer.Option(help="events or mentions.")] = "events",
     output: Annotated[str, typer.Option("--output", "-o", help="File to write ('-' = stdout).")] = "-",
-    into: Annotated[Optional[Path], typer.Option(
+    into: Annotated[Path | None, typer.Option(
         "--into", help="Folder the --output file must stay inside (no '..', absolute paths or symlinks out).")] = None,
     db: DbOption = None,
 ) -> None:
@@ -469,7 +470,7 @@ def export(
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on (127.0.0.1: this machine only).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8001,
-    metadata: Annotated[Optional[Path], typer.Option(
+    metadata: Annotated[Path | None, typer.Option(
         "--metadata", help="Also keep the Datasette metadata in this file (JSON).")] = None,
     db: DbOption = None,
 ) -> None:
@@ -508,14 +509,14 @@ def serve(
 def report(
     period: Annotated[str, typer.Option(help="month, quarter or year.")] = "quarter",
     format: Annotated[str, typer.Option("--format", "-f", help="markdown, csv or json.")] = "markdown",
-    since: Annotated[Optional[str], typer.Option(help="Events dated on or after YYYY-MM-DD.")] = None,
-    until: Annotated[Optional[str], typer.Option(help="Events dated on or before YYYY-MM-DD.")] = None,
-    lang: Annotated[Optional[str], typer.Option(help="Only events reported in this language (zh/en).")] = None,
-    sector: Annotated[Optional[str], typer.Option(help="Only this sector of the taxonomy.")] = None,
-    sectors: Annotated[Optional[Path], typer.Option(help="An edited sector taxonomy (TOML).")] = None,
+    since: Annotated[str | None, typer.Option(help="Events dated on or after YYYY-MM-DD.")] = None,
+    until: Annotated[str | None, typer.Option(help="Events dated on or before YYYY-MM-DD.")] = None,
+    lang: Annotated[str | None, typer.Option(help="Only events reported in this language (zh/en).")] = None,
+    sector: Annotated[str | None, typer.Option(help="Only this sector of the taxonomy.")] = None,
+    sectors: Annotated[Path | None, typer.Option(help="An edited sector taxonomy (TOML).")] = None,
     current_only: Annotated[bool, typer.Option("--current-only", help="Leave out earlier rounds mentioned in passing.")] = False,
     top: Annotated[int, typer.Option(help="How many of the largest raises to list.")] = 10,
-    plot: Annotated[Optional[Path], typer.Option(help="Also draw totals by period to this PNG (needs matplotlib).")] = None,
+    plot: Annotated[Path | None, typer.Option(help="Also draw totals by period to this PNG (needs matplotlib).")] = None,
     db: DbOption = None,
 ) -> None:
     """Funding analytics: yuan totals by period with growth, rounds, sectors and the largest raises.
@@ -716,7 +717,7 @@ def db_stats(db: DbOption = None) -> None:
 @app.command()
 def page(
     file: Annotated[str, typer.Argument(help="Saved HTML page, or '-' for stdin.")],
-    url: Annotated[Optional[str], typer.Option(help="The page's URL (for relative links and site rules).")] = None,
+    url: Annotated[str | None, typer.Option(help="The page's URL (for relative links and site rules).")] = None,
 ) -> None:
     """Parse one saved page the way the crawler does; print the article as JSON.
 
@@ -744,9 +745,9 @@ def page(
 @app.command("eval")
 def eval_(
     gold: Annotated[Path, typer.Option("--gold", help="Gold JSONL (DESIGN.md's scorer format).")],
-    pred_out: Annotated[Optional[Path], typer.Option(help="Also write the predictions here.")] = None,
+    pred_out: Annotated[Path | None, typer.Option(help="Also write the predictions here.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
-    ner: Annotated[Optional[str], typer.Option(help="NER backend: spacy (default) or transformers:PATH.")] = None,
+    ner: Annotated[str | None, typer.Option(help="NER backend: spacy (default) or transformers:PATH.")] = None,
 ) -> None:
     """Extract every document of a gold file and score it role by role.
 

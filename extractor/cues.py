@@ -83,7 +83,7 @@ EN_NAME_PREFIX = re.compile(
     r"^(?:(?:existing|returning|new|other|previous|prior|strategic|angel|individual|notable|several|a\s+number\s+of|"
     r"investors?|backers?|including|include|such\s+as|firms?|funds?|the\s+venture\s+firm|venture\s+firms?|"
     r"VC\s+firms?|venture\s+capital\s+firms?|also|as\s+well\s+as|plus|and|both|with|from|by|its|participation)\s+)+",
-    re.I)
+    re.IGNORECASE)
 EN_NAME_STOP = re.compile(
     r"(?i)\s+(?:with|to|for|in|which|who|that|at|as|on|bringing|brings|taking|putting|valuing|after|according|"
     r"among|alongside|said|says|per|via|through)\b.*$")

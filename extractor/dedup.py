@@ -98,9 +98,7 @@ def compatible(a: dict[str, Any], b: dict[str, Any], apart: frozenset[str] = fro
     if ra and rb and (ra[1] < rb[0] or rb[1] < ra[0]):
         return False
     # without a round on either side, only an amount or a date that agrees can join them
-    if not a["round"] and not b["round"] and not (ra and rb) and not (da and db and da == db):
-        return False
-    return True
+    return bool(a["round"] or b["round"] or (ra and rb) or (da and db and da == db))
 
 
 def cluster_events(mentions: Sequence[dict[str, Any]],

@@ -36,7 +36,7 @@ __all__ = ["Extractor", "ModelError"]
 
 EXTRACTOR_VERSION = "0.1.0"
 _FOLLOW_UP = re.compile(r"^(?:本轮|此轮|该轮|本次|这轮|这次|此次|其中|投资方|The round|The funding|The investment|"
-                        r"Investors|Other investors|The raise|The financing|Participants)", re.I)
+                        r"Investors|Other investors|The raise|The financing|Participants)", re.IGNORECASE)
 # The scraped TechCrunch text lost the spaces around links: "GreenLiteraised", "$23 millionto".
 _EN_GLUE = re.compile(r"(?<=\b[A-Z][a-z]{2})(?=(?:raised|raises|announced)\b)|(?<=[a-z][A-Z][a-z])(?=raised\b)|"
                       r"(?<=[a-z]{4})(?=(?:raised|raises)\s+\$)|(?<=\d million|\d billion)(?=[a-z])|"
@@ -162,9 +162,8 @@ def _same_round(a: Draft, b: Draft) -> bool:
         vb = b.amount.value or b.amount.min
         if va and vb and abs(va - vb) > Decimal("0.02") * max(va, vb):
             return False
-    if a.past != b.past and not (a.in_title or b.in_title):
-        return False
-    return True
+    # an earlier round and the announced one never merge, unless one side is only the headline
+    return a.past == b.past or a.in_title or b.in_title
 
 
 def _merge_into(home: Draft, other: Draft) -> None:

@@ -15,7 +15,6 @@ from extractor.money import Amount
 from extractor.rounds import RoundMention
 from extractor.segment import Span
 
-
 _GENERIC_TAIL = re.compile(r"资本|投资|基金|创投|集团|科技|资本管理|控股|Capital|Ventures|Partners")
 
 

@@ -26,7 +26,7 @@ from extractor.segment import Span
 _NAME = re.compile(r"(?:[A-Z0-9][\w.&'’+-]*|[a-z]+[A-Z][\w.-]*)(?:\s+(?:[A-Z0-9][\w.&'’+-]*|of|de|the|for|and|&)(?=\s|$|,))*")
 _SUBJECT_LEAD = re.compile(
     r"^(?:(?:today|now|meanwhile|also|additionally|separately|earlier|recently|last\s+week|this\s+week|"
-    r"on\s+\w+day|in\s+\w+|so|but|and|however|finally|instead|then)\s*,?\s*)+", re.I)
+    r"on\s+\w+day|in\s+\w+|so|but|and|however|finally|instead|then)\s*,?\s*)+", re.IGNORECASE)
 _DESCRIPTOR_WORDS = {"AI", "The", "A", "An", "US", "U.S.", "UK", "EU", "Indian", "Chinese", "French", "German",
                      "British", "Israeli", "European", "American", "Japanese", "Korean", "Singapore", "SaaS",
                      "Fintech", "Startup", "Today", "Now", "It", "This", "That", "Its", "Series", "Seed",
@@ -199,7 +199,7 @@ def _list_names(segment: str) -> list[str]:
     for piece in cues.EN_LIST_SPLIT.split(segment):
         piece = cues.EN_NAME_PREFIX.sub("", piece.strip()).strip(" .\"'“”")
         piece = cues.EN_NAME_STOP.sub("", piece)
-        piece = re.sub(r"^(?:the|its|existing|other)\s+", "", piece, flags=re.I)
+        piece = re.sub(r"^(?:the|its|existing|other)\s+", "", piece, flags=re.IGNORECASE)
         piece = re.sub(r"-led\b.*$", "", piece)
         if not piece or not (piece[0].isupper() or piece[0].isdigit() or piece[:2].lower() == "a1"
                              or (len(piece.split()[0]) <= 3 and piece.split()[-1][:1].isupper())):

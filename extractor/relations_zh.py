@@ -314,7 +314,7 @@ def _names(text: str, start: int, end: int, entities: list[Entity]) -> list[str]
 
 def _bind_investors(draft: Draft, text: str, entities: list[Entity], verb: re.Match[str] | None,
                     a_start: int, a_end: int, lo: int, hi: int) -> None:
-    scope_end = hi if hi < len(text) else len(text)
+    scope_end = min(len(text), hi)
 
     def next_anchors(m: re.Match[str]) -> bool:
         """「…C+轮融资，不久前由X领投的3.1亿美元C轮融资」: X led the round that follows, not this one."""
@@ -380,4 +380,4 @@ def undisclosed(text: str) -> bool:
     return bool(re.search(r"(?:金额|额度|数额|细节)[^，。]{0,4}(?:未|没有|暂未|尚未|不)(?:披露|透露|公开|公布)", text))
 
 
-__all__ = ["sentence_drafts", "clean_subject", "undisclosed", "Qualifier"]
+__all__ = ["Qualifier", "clean_subject", "sentence_drafts", "undisclosed"]

@@ -263,7 +263,7 @@ class Store:
         return article_id
 
     def _upsert_page(self, conn: sqlite3.Connection, url: str, result: FetchResult) -> int:
-        row = (result.final_url, result.status, json.dumps(result.headers), zlib.compress(result.body, 6),
+        row = (result.final_url, result.status, json.dumps(result.headers), zlib.compress(result.body, 1),
                len(result.body), _iso(result.fetched_at), url)
         cur = conn.execute("UPDATE pages SET final_url=?, status=?, headers=?, body=?, body_size=?,"
                            " fetched_at=? WHERE url=? RETURNING id", row)
@@ -314,6 +314,14 @@ class Store:
         with self.transaction() as conn:
             conn.executemany("UPDATE frontier SET state = 'due', updated_at = ? WHERE url = ?"
                              " AND state = 'in_flight'", [(_now(), e.url) for e in entries])
+
+    def due_now(self, urls: Sequence[str]) -> int:
+        now, changed = _now(), 0
+        with self.transaction() as conn:
+            for url in urls:
+                changed += conn.execute("UPDATE frontier SET state = 'due', next_due = ?, updated_at = ? WHERE url = ?"
+                                        " AND state IN ('new', 'due', 'done', 'failed')", (now, now, url)).rowcount
+        return changed
 
     def recover_in_flight(self) -> int:
         """After a crash (kill -9), URLs left in flight become due again; return how many."""

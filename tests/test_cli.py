@@ -436,8 +436,6 @@ def test_demo_finds_funding_pages_and_nothing_in_the_others(demo_run: tuple[Any,
     assert FUNDING_PATHS <= with_mentions, sorted(FUNDING_PATHS - with_mentions)
 
 
-@pytest.mark.xfail(reason="the outlets' index pages ('/') are stored as articles and extracted, so their "
-                   "teasers add mentions (e.g. 百川智能's single-article A round shows 2 reports)", strict=True)
 def test_demo_stores_only_article_pages_as_articles(demo_run: tuple[Any, Path]) -> None:
     facts = demo_facts(demo_run[1])
     assert set(facts["articles"].values()) <= FUNDING_PATHS | NOT_FUNDING_PATHS
