@@ -33,6 +33,9 @@ correct_app = typer.Typer(help="User corrections to events; they survive re-extr
                           "  fundwire correct merge e12-0 e40-1\n\n  fundwire correct alias 月之暗面 'Moonshot AI'",
                           no_args_is_help=True)
 app.add_typer(correct_app, name="correct")
+sources_app = typer.Typer(help="The source registry: shipped crawlers/sources.toml plus --sources FILE.\n\nExamples:"
+                          "\n\n  fundwire sources list\n\n  fundwire sources check --source 36kr", no_args_is_help=True)
+app.add_typer(sources_app, name="sources")
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 # Piped output keeps whole cells (no terminal width to fit); a terminal gets rich's wrapping.
@@ -678,6 +681,86 @@ def correct_alias(name: str, alias: str, db: DbOption = None) -> None:
         store.add_correction(conn, "alias", name, alias)
         recluster(store, conn, company)
     err.print(f"{alias} is now an alias of {name}")
+
+
+def _registry(sources: Path | None, only: list[str] | None) -> list[Any]:
+    from crawlers.sources import SourceError, load_sources
+
+    try:
+        registry = load_sources(extra=sources or STATE.settings.sources)
+    except (SourceError, OSError) as exc:
+        fail(str(exc))
+    if only:
+        unknown = [name for name in only if name not in {s.name for s in registry}]
+        if unknown:
+            fail(f"unknown source(s): {', '.join(unknown)} (see: fundwire sources list)")
+        registry = [s for s in registry if s.name in only]
+    return registry
+
+
+SourcesOption = Annotated[Path | None, typer.Option("--sources", help="A sources.toml overlaid on the shipped one.")]
+OnlyOption = Annotated[list[str] | None, typer.Option("--source", help="Only these sources (repeatable).")]
+
+
+@sources_app.command("list")
+def sources_list(sources: SourcesOption = None, source: OnlyOption = None,
+                 as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table.")] = False) -> None:
+    """The sources the crawler knows, with their entry points.
+
+    Example:\n
+      fundwire sources list --json
+    """
+    from rich.table import Table
+
+    registry = _registry(sources, source)
+    if as_json:
+        for s in registry:
+            out.print(json.dumps({"name": s.name, "title": s.title, "lang": s.lang, "kind": str(s.kind),
+                                  "homepage": s.homepage, "feeds": list(s.feeds), "sitemaps": list(s.sitemaps),
+                                  "listings": [x.url for x in s.listings], "interval_s": s.interval_s},
+                                 ensure_ascii=False), markup=False)
+        return
+    table = Table(title=f"{len(registry)} source(s)")
+    for column in ("name", "title", "lang", "kind", "entry points", "every"):
+        table.add_column(column)
+    for s in registry:
+        points = "\n".join([*s.feeds, *s.sitemaps, *(x.url for x in s.listings)])
+        table.add_row(s.name, s.title, s.lang, str(s.kind), points, f"{s.interval_s // 60} min")
+    out.print(table)
+
+
+@sources_app.command("check")
+def sources_check(sources: SourcesOption = None, source: OnlyOption = None,
+                  allow_private: Annotated[list[str] | None, typer.Option(
+                      "--allow-private", help="Host, IP or CIDR the address guard lets through.")] = None) -> None:
+    """Fetch every entry point once (robots.txt and politeness apply) and report what answers.
+
+    Exit status 1 when any entry point fails or yields no links.
+
+    Example:\n
+      fundwire sources check --source 36kr --source techcrunch
+    """
+    import asyncio
+    import dataclasses
+
+    from rich.table import Table
+
+    from crawlers.check import check_sources
+
+    registry = _registry(sources, source)
+    settings = STATE.settings.crawl
+    if allow_private:
+        settings = dataclasses.replace(settings, allow_private=tuple(allow_private))
+    results = asyncio.run(check_sources(registry, settings))
+    table = Table(title="entry points")
+    for column in ("source", "kind", "url", "status", "links", "problem"):
+        table.add_column(column)
+    for r in results:
+        table.add_row(r.source, str(r.kind), r.url, str(r.status or "-"), str(r.links), r.error or "ok")
+    out.print(table)
+    bad = [r for r in results if not r.ok]
+    if bad:
+        fail(f"{len(bad)} of {len(results)} entry point(s) failed or gave no links", code=1)
 
 
 # -- db -----------------------------------------------------------------------------------------
