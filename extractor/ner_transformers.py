@@ -156,7 +156,7 @@ class TransformersNer:
         if content < 2:
             raise ModelError(f"max_length {self.max_length} leaves no room for text between the special tokens")
         self.content = content
-        self.stride = min(stride if stride is not None else content // 4, content - 1)
+        self.stride = min(stride if stride is not None else content // 4, content // 2)
         self.batch_size = batch_size
 
     @property
