@@ -54,6 +54,30 @@ def _bare(name: str) -> str:
     return _THE.sub("", bare).casefold()
 
 
+def short_name(name: str) -> str:
+    """The display form of a legal name: no legal suffix and, when it had one, no leading region
+    (北京月之暗面科技有限公司 -> 月之暗面科技); other names are returned as they are."""
+    stripped = strip_legal_suffix(name)
+    if stripped != name.strip() and _CJK.match(stripped):
+        without_region = _REGION.sub("", _REGION_IN_BRACKETS.sub("", stripped))
+        if len(without_region) >= 2:
+            return without_region
+    return stripped
+
+
+_TRADE_TAIL = re.compile(r"(?:信息技术|网络科技|智能科技|科技|技术|网络|信息)$")
+
+
+def trade_name(legal: str) -> str | None:
+    """The name a company trades under, from its legal name: 北京月之暗面科技有限公司 -> 月之暗面.
+    Only for legal names, and only when at least three characters remain (稀宇科技 stays)."""
+    short = short_name(legal)
+    if short == legal.strip() or not _CJK.match(short):
+        return None
+    trade = _TRADE_TAIL.sub("", short)
+    return trade if trade != short and len(trade) >= 3 else None
+
+
 def company_key(name: str) -> str:
     """Canonical key: NFKC, casefold, no legal suffix, leading region of a legal name, "the", punctuation."""
     return _STRIP.sub("", _bare(name))

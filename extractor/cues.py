@@ -91,7 +91,7 @@ EN_PRONOUN = re.compile(r"(?i)^(?:the\s+)?(?:company|startup|start-up|firm|busin
                         r"(?:the\s+)?[a-z-]+\s+(?:startup|company|firm|maker|provider|platform))$")
 EN_OUT_OF_SCOPE = re.compile(
     r"(?i)\b(?:acquir(?:e|es|ed|ing)|acquisition|merger|IPO|initial public offering|goes public|went public|"
-    r"bonds?|debt offering|notes offering|SPAC|buyback|fund (?:I|II|III|IV|V|VI)\b|new fund|closes? (?:its|a) .{0,20}fund|"
+    r"bonds?|debt offering|notes offering|SPAC|buyback|fund (?:I|II|III|IV|V|VI)\b|new fund\b|closes? (?:its|a) .{0,20}fund|"
     r"grants?|crowdfunding|philanthrop\w*|donations?|raised .{0,20}fund\b)")
 EN_CUMULATIVE = re.compile(r"(?i)\b(?:to date|in total|a total of|total(?:ling)? (?:of )?|total funding|altogether|so far|"
                            r"since (?:its )?(?:founding|inception|launch)|cumulative|over the years|has invested|"

@@ -147,7 +147,7 @@ _AMOUNT_RE = re.compile(
       | (?i:(?<![A-Za-z])(?:did\s+not|didn't|declined\s+to|would\s+not|wouldn't|won't)\s+disclose
             \s+(?:the\s+)?(?:amount|size|financial\s+terms|terms|how\s+much)\b)
     )
-  | (?P<envague>(?i:(?<![A-Za-z])(?P<ev>tens|hundreds|several|a\s+few|multiple)?\s*(?:of\s+)?
+  | (?P<envague>(?i:(?<![A-Za-z])(?P<ev>tens|hundreds|several\s+hundred|a\s+few\s+hundred|several|a\s+few|multiple)?\s*(?:of\s+)?
         (?P<es>millions?|billions?)\s+(?:of\s+)?(?P<ec>{_EN_WORDS}|{'|'.join(_CODES)})\b))
   | (?:(?P<q1>{_Q_PRE})\s?)?(?:(?P<c1>{_SIGN_RE})\s?)?(?:(?P<q1b>{_Q_PRE})\s?)?
     (?P<vague>[数几上](?=[十百千万亿]))?
@@ -169,7 +169,8 @@ _FUNDING_RIGHT = re.compile(
 _FUNDING_LEFT = re.compile(r"获|完成|融资|募集|募资|投资|注资|估值|金额|规模|总额|资金|筹集|筹资|领投|跟投|出资|为")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _NUM_TOKEN = re.compile(r"\d[\d,]*(?:\.\d+)?|\S")
-_EN_VAGUE = {"tens": (7, 8), "hundreds": (8, 9), "several": (6, 7), "a few": (6, 7), "multiple": (6, 7)}
+_EN_VAGUE = {"tens": (7, 8), "hundreds": (8, 9), "several hundred": (8, 9), "a few hundred": (8, 9),
+             "several": (6, 7), "a few": (6, 7), "multiple": (6, 7)}
 
 
 def _tidy(d: Decimal) -> Decimal:

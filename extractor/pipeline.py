@@ -19,12 +19,13 @@ Stages, in order:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from extractor import cues, relations_en, relations_zh
-from extractor.companies import company_key, find_alias_pairs, same_company, strip_legal_suffix
+from extractor.companies import (company_key, find_alias_pairs, same_company, short_name, strip_legal_suffix,
+                                 trade_name)
 from extractor.fx import to_cny
 from extractor.money import Qualifier
 from extractor.ner import ModelError, NerBackend, load_backend
@@ -42,6 +43,7 @@ _EN_GLUE = re.compile(r"(?<=\b[A-Z][a-z]{2})(?=(?:raised|raises|announced)\b)|(?
                       r"(?<=[a-z]{4})(?=(?:raised|raises)\s+\$)|(?<=\d million|\d billion)(?=[a-z])|"
                       r"(?<=,)(?=raised\b)|(?<=\d{4})(?=when\b|and\b)")
 PAST_DAYS = 120
+_GLUED_AI = re.compile(r"^([\u4e00-\u9fff]{2,})(?:AI|Ai|ai)$")
 _WEEK = re.compile(r"(?i)\bthis week\b|本周(?![一二三四五六日天])|这周(?![一二三四五六日天])")
 
 
@@ -133,6 +135,13 @@ def _resolve(drafts: list[Draft], article: Article, lang: str, text: str,
     return [_finish(d, article, lang, text, aliases) for d in kept]
 
 
+def _fullest_names(names: Iterable[str]) -> tuple[str, ...]:
+    """Distinct names, a short form dropped when a fuller one is there ("Grotech", "Grotech Ventures")."""
+    unique = list(dict.fromkeys(n for n in names if n))
+    return tuple(n for n in unique if not any(o != n and (o.startswith(n + " ") or (
+        not n.isascii() and o.startswith(n) and len(n) >= 2)) for o in unique))
+
+
 def _is_sum_of_others(draft: Draft, drafts: list[Draft]) -> bool:
     """"raises $23M" when the article splits it into a $14M A and a $9M seed: a total, not a round."""
     if draft.round is not None or draft.amount is None or draft.amount.value is None:
@@ -187,7 +196,7 @@ def _merge_into(home: Draft, other: Draft) -> None:
 def _finish(draft: Draft, article: Article, lang: str, text: str,
             aliases: list[tuple[str, str]]) -> FundingEvent:
     assert draft.company is not None
-    company = strip_legal_suffix(draft.company).strip() or draft.company
+    company = short_name(draft.company).strip() or draft.company
     published = article.published
     date = draft.date.date if draft.date else None
     precision = str(draft.date.precision) if draft.date else None
@@ -202,11 +211,19 @@ def _finish(draft: Draft, article: Article, lang: str, text: str,
     if amount is None and lang == "zh" and relations_zh.undisclosed(draft.sentence.text):
         undisclosed = True
     cny = to_cny(amount, date or published) if amount is not None and not undisclosed else None
+    extra = []
+    if company != draft.company:
+        extra.append(draft.company)  # the legal name as written (北京月之暗面科技有限公司)
+        extra.append(trade_name(draft.company) or "")  # and the name it trades under (月之暗面)
+    glued = _GLUED_AI.match(company)
+    if glued:
+        extra.append(glued.group(1))  # 智谱AI is also written 智谱
     own_aliases = tuple(dict.fromkeys(
-        other for pair in aliases if any(same_company(n, company) for n in pair)
-        for other in pair if company_key(other) != company_key(company)))
-    investors = tuple(strip_legal_suffix(n) for n in draft.investors)
-    leads = tuple(strip_legal_suffix(n) for n in draft.leads)
+        [other for pair in aliases if any(same_company(n, company) for n in pair)
+         for other in pair if company_key(other) != company_key(company)]
+        + [n for n in extra if n and company_key(n) != company_key(company)]))
+    investors = _fullest_names(strip_legal_suffix(n) for n in draft.investors)
+    leads = _fullest_names(strip_legal_suffix(n) for n in draft.leads)
     status = Status(draft.status)
     confidence = 0.35 + 0.15 * draft.cues + (0.05 if draft.date else 0.0)
     spans: dict[str, tuple[int, int]] = {"evidence": (draft.sentence.start, draft.sentence.end)}

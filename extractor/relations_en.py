@@ -32,6 +32,10 @@ _DESCRIPTOR_WORDS = {"AI", "The", "A", "An", "US", "U.S.", "UK", "EU", "Indian",
                      "Fintech", "Startup", "Today", "Now", "It", "This", "That", "Its", "Series", "Seed",
                      "CEO", "Founder", "Co-founder", "On", "In", "After", "With", "Meanwhile", "Comment", "Here", "There"}
 _STOP_LIST = re.compile(r"[.;]\s|[.;]$|\s+and\s+with\s|\s+(?:with|to|for|which|who|that|bringing|taking|valuing|after|at)\s+|\(|—|–\s")
+_LEADS_IN = re.compile(
+    r"(?P<investor>(?:[A-Z0-9][\w.&'’-]*\s?){1,5}?)\s+(?:leads|led|co-leads|co-led|heads|headed)\s+"
+    r"[^,;.]{0,40}?\b(?:round|investment|funding|raise|financing)\s+(?:in|into|for)\s+"
+    r"(?P<company>[^,;]+?)(?=\s*(?:[,;]|\.\s|\.$|$))")
 _CLAUSE_END = re.compile(r",\s+and\b|\s+and,\s|;|,\s+(?:but|while)\b")
 _PEOPLE_TITLES = re.compile(r"(?i)\b(?:CEO|founder|co-founder|partner|chief|president|investor)\b")
 
@@ -40,6 +44,10 @@ def sentence_drafts(sent: Span, entities: list[Entity], published: dt.date | Non
     """Drafts for one English sentence (entity offsets relative to the sentence)."""
     text = sent.text
     verbs = list(cues.EN_VERB.finditer(text))
+    led = _LEADS_IN.search(text)
+    if led:  # "Alibaba leads $1 billion round in Chinese AI startup Moonshot AI"
+        verbs.append(led)
+        verbs.sort(key=lambda v: v.start())
     rounds = [r for r in find_rounds(text)]
     if not verbs and not rounds:
         return []
@@ -59,7 +67,8 @@ def sentence_drafts(sent: Span, entities: list[Entity], published: dt.date | Non
         hi = anchors[i + 1][0] if i + 1 < len(anchors) else len(text)
         draft = Draft(sentence=sent, round=round_, in_title=in_title)
         draft.amount = _nearest_amount(amounts, a_start, a_end, lo, hi)
-        verb = next((v for v in reversed(verbs) if v.end() <= max(a_start, a_end) + 1), None)
+        verb = next((v for v in reversed(verbs) if v.end() <= max(a_start, a_end) + 1
+                     or (v.re is _LEADS_IN and v.start() < a_start)), None)
         if verb is None and round_ is None:
             continue
         if _cumulative(text, draft, a_start, hi):
@@ -178,6 +187,11 @@ def title_subject(title: str) -> str | None:
 def _bind_subject(draft: Draft, text: str, entities: list[Entity], verb: re.Match[str] | None, lo: int) -> None:
     if verb is None:
         draft.pronoun = True
+        return
+    if verb.re is _LEADS_IN:
+        draft.company = subject_name(verb.group("company"))
+        draft.leads += [n for n in _list_names(verb.group("investor")) if n not in draft.leads]
+        draft.pronoun = draft.company is None
         return
     region = text[lo if lo and lo < verb.start() else 0:verb.start()]
     if re.search(r"(?i)\b(?:which|who|that)(?:\s+(?:has|have|had|also|last|previously|recently))*\s*$", region):

@@ -403,7 +403,8 @@ class Store:
         touched = {int(r[0]) for r in conn.execute(
             "SELECT DISTINCT company_id FROM mentions WHERE article_id = ? AND company_id IS NOT NULL",
             (article_id,))}
-        conn.execute("DELETE FROM mentions WHERE article_id = ?", (article_id,))
+        # rows are updated in place by (article, idx), so re-extracting keeps mention ids stable
+        conn.execute("DELETE FROM mentions WHERE article_id = ? AND idx >= ?", (article_id, len(mentions)))
         for idx, (event, company) in enumerate(mentions):
             row = event.to_json()
             row["spans"] = {k: list(v) for k, v in event.spans.items()}
@@ -411,8 +412,10 @@ class Store:
                 row[key] = json.dumps(row[key], ensure_ascii=False)
             row.update(article_id=article_id, idx=idx, company_id=company, extractor_version=version,
                        is_current=int(event.is_current), amount_undisclosed=int(event.undisclosed))
-            cols = ", ".join(row)
-            conn.execute(f"INSERT INTO mentions ({cols}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
+            cols = ", ".join(row)  # column names come from FundingEvent's fields, never from input
+            updates = ", ".join(f"{c} = excluded.{c}" for c in row if c not in ("article_id", "idx"))
+            conn.execute(f"INSERT INTO mentions ({cols}) VALUES ({', '.join('?' * len(row))})"
+                         f" ON CONFLICT(article_id, idx) DO UPDATE SET {updates}", list(row.values()))
             touched.add(company)
         conn.execute(
             "INSERT INTO extractions (article_id, extractor_version, extracted_at, n_events) VALUES (?, ?, ?, ?)"
