@@ -26,6 +26,7 @@ from extractor.segment import Span
 
 _FUNDING = re.compile(r"融资|(?<=[轮元币])投资|(?<=美金)投资|战略投资|天使投资|种子投资|风险投资|注资")
 _EMPTY = re.compile("")
+_AFTER = re.compile(r"(?:融资|投资)?(?:后|之后|以后)")  # 「继…A轮融资后」
 _FOUNDING = re.compile(r"成立于|成立|创立于|创办于|创建于|诞生于")
 _DATE_NOISE = re.compile(r"[（）()，,\s]|消息|讯|报道|获悉|日前|当地时间|北京时间")
 _FOUNDED = re.compile(r"^\s*(?P<name>[^，。；]{2,30}?)\s*(?:成立于|成立|是一家|是|作为|位于|总部位于|创立于|创办于)")
@@ -88,7 +89,7 @@ def sentence_drafts(sent: Span, entities: list[Entity], published: dt.date | Non
         clause = text[max(0, lo - 4):hi]
         since = max(lo, _clause_start(text, verb.start() if verb else a_start, lo) - 1) if i else \
             max(0, (verb.start() if verb else a_start) - 20)
-        draft.past = bool(cues.ZH_PAST.search(text[since:a_start]))
+        draft.past = bool(cues.ZH_PAST.search(text[since:a_start]) or _AFTER.match(text, a_end))
         if not draft.past and drafts and drafts[-1].past and cues.ZH_SEQUEL.search(text[lo:a_start].lstrip("，, ；;")):
             draft.past = True  # 「曾于3月获得…，同年7月获得…」
         if cues.ZH_REPORTED.search(text):
