@@ -3,6 +3,11 @@ conditional GET, size and content-type limits, manual redirects.
 
 One `Fetcher` serves a whole crawl. The transport is injectable (``httpx.MockTransport`` in unit
 tests); the address guard's resolver too.
+
+Speed: each scheme+host gets its own small connection pool (httpcore scans its whole pool on every
+request and every response close, so one big shared pool costs O(pool) per request); the idle pools
+beyond `max_pools` are closed, least recently used first. The address guard caches its verdicts
+(see crawlers.guard) and robots.txt rules are cached per host (crawlers.robots).
 """
 
 from __future__ import annotations
@@ -10,7 +15,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import email.utils
+import sys
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -39,6 +46,11 @@ FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/xml", 
               "application/rdf+xml", "application/octet-stream")
 SITEMAP_TYPES = ("application/xml", "text/xml", "application/gzip", "application/x-gzip",
                  "application/octet-stream", "text/plain")
+try:  # httpcore imports sniffio each time it sets up a lock; a missing module means a sys.path search per try
+    import sniffio  # noqa: F401
+except ImportError:  # so make the failing import instant (httpcore then assumes asyncio, as it would anyway)
+    sys.modules.setdefault("sniffio", None)  # type: ignore[assignment]
+
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
@@ -77,23 +89,45 @@ class Fetcher:
     """Fetches URLs politely; raises `FetchError` subclasses (see crawlers.errors)."""
 
     def __init__(self, settings: CrawlSettings, *, transport: httpx.AsyncBaseTransport | None = None,
-                 resolver: Resolver | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+                 resolver: Resolver | None = None, clock: Callable[[], float] = time.monotonic,
+                 max_pools: int = 256) -> None:
         self.settings = settings
         self._clock = clock
-        timeout = httpx.Timeout(connect=settings.connect_timeout_s, read=settings.read_timeout_s,
-                                write=settings.read_timeout_s, pool=None)
-        # httpcore scans its whole pool per request: keep the pool no larger than the work in flight
-        limits = httpx.Limits(max_connections=max(settings.concurrency, 4),
-                              max_keepalive_connections=max(settings.concurrency, 4))
-        self._client = httpx.AsyncClient(transport=transport, timeout=timeout, limits=limits,
-                                         follow_redirects=False, trust_env=False,
-                                         headers={"User-Agent": settings.user_agent,
-                                                  "Accept-Encoding": "gzip, deflate"})
+        self._timeout = httpx.Timeout(connect=settings.connect_timeout_s, read=settings.read_timeout_s,
+                                      write=settings.read_timeout_s, pool=None)
+        self._headers = {"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"}
+        # an injected transport is shared by one client; otherwise one client (one pool) per scheme+host
+        self._shared = self._new_client(transport) if transport is not None else None
+        self._clients: OrderedDict[str, httpx.AsyncClient] = OrderedDict()
+        self._busy: dict[str, int] = {}
+        self._max_pools = max_pools
         self._guard = AddressGuard(settings.allow_private, resolver)
         self._robots = RobotsCache(self._fetch_robots, clock, ttl_s=settings.robots_ttl_s,
                                    error_ttl_s=settings.robots_error_ttl_s)
         self._hosts: dict[str, _Host] = {}
         self.requests = 0  # HTTP requests sent, robots.txt and retries included
+
+    def _new_client(self, transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
+        # a host's requests in flight are capped by the per-host semaphore; +1 for a redirect from elsewhere
+        size = max(self.settings.per_host_concurrency + 1, 2) if transport is None else max(self.settings.concurrency, 4)
+        limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
+        return httpx.AsyncClient(transport=transport, timeout=self._timeout, limits=limits, follow_redirects=False,
+                                 trust_env=False, headers=self._headers)
+
+    async def _client_for(self, key: str) -> httpx.AsyncClient:
+        if self._shared is not None:
+            return self._shared
+        client = self._clients.get(key)
+        if client is not None:
+            self._clients.move_to_end(key)
+            return client
+        if len(self._clients) >= self._max_pools:  # close the least recently used idle pools
+            idle = [k for k in self._clients if not self._busy.get(k)][: max(1, self._max_pools // 8)]
+            for old in idle:
+                await self._clients.pop(old).aclose()
+                self._busy.pop(old, None)
+        client = self._clients[key] = self._new_client()
+        return client
 
     async def __aenter__(self) -> Self:
         return self
@@ -103,8 +137,11 @@ class Fetcher:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self._client.aclose()
+        """Close the connection pools."""
+        clients = [*self._clients.values(), *([self._shared] if self._shared is not None else [])]
+        self._clients.clear()
+        for client in clients:
+            await client.aclose()
 
     async def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
                     accept: Sequence[str] | None = None) -> FetchResult:
@@ -169,9 +206,12 @@ class Fetcher:
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise TooManyRedirects(url, f"redirect to a non-http URL {current}")
             await self._guard.check(url, parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+            key = f"{parts.scheme}://{parts.netloc.lower()}"
+            client = await self._client_for(key)
+            self._busy[key] = self._busy.get(key, 0) + 1
             try:
                 self.requests += 1
-                async with self._client.stream("GET", current, headers=headers) as response:
+                async with client.stream("GET", current, headers=headers) as response:
                     if response.status_code in _REDIRECTS:
                         location = response.headers.get("location")
                         if not location:
@@ -186,6 +226,8 @@ class Fetcher:
                 raise Timeout(url, f"{type(exc).__name__} on {current}") from None
             except (httpx.TransportError, httpx.DecodingError) as exc:
                 raise Network(url, f"{type(exc).__name__}: {exc}") from None
+            finally:
+                self._busy[key] -= 1
         raise TooManyRedirects(url, f"more than {self.settings.max_redirects} redirects")
 
     async def _finish(self, url: str, final_url: str, response: httpx.Response, accept: Sequence[str] | None,

@@ -3,6 +3,12 @@
 Checked on every resolved IP of a host (a public name that resolves to 10.0.0.1 is refused too),
 before the first request and again on every redirect hop, unless the host, the IP or a network
 containing it is allowed explicitly (tests and the demo allow 127.0.0.1).
+
+Verdicts are cached per (host, port): a name's resolution for `ttl_s` (default 60 s), so that a
+crawl does not run getaddrinfo in a thread for every request, an IP literal's for good. Every
+request and every redirect hop still goes through `check`; failed resolutions are not cached.
+(As before, the HTTP client resolves again when it opens a connection: the guard does not pin
+the address it checked.)
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 from crawlers.errors import Blocked, Network
@@ -37,7 +44,8 @@ def is_public(ip: IPAddress) -> bool:
 class AddressGuard:
     """Decides whether a host may be fetched; `allow` holds host names, IPs or CIDR networks."""
 
-    def __init__(self, allow: Iterable[str] = (), resolver: Resolver | None = None) -> None:
+    def __init__(self, allow: Iterable[str] = (), resolver: Resolver | None = None, *, ttl_s: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic, max_cached: int = 4096) -> None:
         self._hosts: set[str] = set()
         self._nets: list[IPNetwork] = []
         for item in allow:
@@ -47,6 +55,11 @@ class AddressGuard:
             except ValueError:
                 self._hosts.add(item.rstrip("."))
         self._resolve = resolver or system_resolve
+        self._ttl = ttl_s
+        self._clock = clock
+        self._max_cached = max_cached
+        self._cache: dict[tuple[str, int], tuple[float, IPAddress | None]] = {}
+        self.resolutions = 0  # resolver calls made (cache misses)
 
     def _allowed_ip(self, ip: IPAddress) -> bool:
         return is_public(ip) or any(ip in net for net in self._nets if net.version == ip.version)
@@ -56,22 +69,39 @@ class AddressGuard:
         host = host.lower().strip("[]").rstrip(".")
         if host in self._hosts:
             return
+        now = self._clock()
+        cached = self._cache.get((host, port))
+        if cached is None or cached[0] <= now:
+            cached = await self._lookup(url, host, port, now)
+        if cached[1] is not None:
+            raise Blocked(url, f"{host} resolves to non-public address {cached[1]}")
+
+    async def _lookup(self, url: str, host: str, port: int, now: float) -> tuple[float, IPAddress | None]:
+        """Resolve `host` and judge its addresses: (valid until, first refused address or None).
+
+        IP literals are judged once for good; names are resolved again after `ttl_s`. Only answers
+        are cached: a failed resolution raises and is tried again on the next request.
+        """
         try:
-            literal: IPAddress | None = ipaddress.ip_address(host)
+            addrs: tuple[IPAddress, ...] = (ipaddress.ip_address(host),)
+            expires = float("inf")
         except ValueError:
-            literal = None
-        if literal is not None:
-            addrs = [literal]
-        else:
             if host == "localhost" or host.endswith(".localhost"):
-                raise Blocked(url, f"{host} is a loopback name")
+                raise Blocked(url, f"{host} is a loopback name") from None
             try:
+                self.resolutions += 1
                 resolved = await self._resolve(host, port)
             except OSError as exc:
                 raise Network(url, f"cannot resolve {host}: {exc}") from None
-            addrs = [ipaddress.ip_address(a.split("%")[0]) for a in resolved]
+            addrs = tuple(ipaddress.ip_address(a.split("%")[0]) for a in resolved)
             if not addrs:
                 raise Network(url, f"{host} resolves to no address")
-        for ip in addrs:
-            if not self._allowed_ip(ip):
-                raise Blocked(url, f"{host} resolves to non-public address {ip}")
+            expires = now + self._ttl
+        entry = (expires, next((ip for ip in addrs if not self._allowed_ip(ip)), None))
+        if self._ttl > 0:
+            if len(self._cache) >= self._max_cached:  # bounded: drop the expired, else the oldest half
+                self._cache = {k: v for k, v in self._cache.items() if v[0] > now}
+                if len(self._cache) >= self._max_cached:
+                    self._cache = dict(list(self._cache.items())[len(self._cache) // 2:])
+            self._cache[(host, port)] = entry
+        return entry

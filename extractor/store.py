@@ -15,7 +15,7 @@ import json
 import sqlite3
 import zlib
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -256,23 +256,24 @@ class Store:
     def record_page(self, entry: FrontierEntry, result: FetchResult, article: ParsedPage | None,
                     *, next_due: dt.datetime | None) -> int | None:
         lower = {k.lower(): v for k, v in result.headers.items()}
-        with self.transaction() as conn:
+        # inside the caller's transaction when one is open (the crawler commits pages in batches),
+        # else one of its own: either way the page and its frontier row commit together
+        scope = nullcontext(self.conn) if self.conn.in_transaction else self.transaction()
+        with scope as conn:
             page_id = self._upsert_page(conn, entry.url, result)
             article_id = self._insert_article(conn, article, page_id, entry.source) if article else None
             self._finish(conn, entry, next_due, etag=lower.get("etag"), last_modified=lower.get("last-modified"))
         return article_id
 
     def _upsert_page(self, conn: sqlite3.Connection, url: str, result: FetchResult) -> int:
-        row = (result.final_url, result.status, json.dumps(result.headers), zlib.compress(result.body, 1),
-               len(result.body), _iso(result.fetched_at), url)
-        cur = conn.execute("UPDATE pages SET final_url=?, status=?, headers=?, body=?, body_size=?,"
-                           " fetched_at=? WHERE url=? RETURNING id", row)
-        found = cur.fetchone()
-        if found:
-            return int(found[0])
-        cur = conn.execute("INSERT INTO pages (final_url, status, headers, body, body_size, fetched_at, url)"
-                           " VALUES (?, ?, ?, ?, ?, ?, ?)", row)
-        return int(cur.lastrowid or 0)
+        row = (url, result.final_url, result.status, json.dumps(result.headers), zlib.compress(result.body, 1),
+               len(result.body), _iso(result.fetched_at))
+        cur = conn.execute("INSERT INTO pages (url, final_url, status, headers, body, body_size, fetched_at)"
+                           " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(url) DO UPDATE SET"
+                           " final_url=excluded.final_url, status=excluded.status, headers=excluded.headers,"
+                           " body=excluded.body, body_size=excluded.body_size, fetched_at=excluded.fetched_at"
+                           " RETURNING id", row)
+        return int(cur.fetchone()[0])
 
     def _insert_article(self, conn: sqlite3.Connection, article: ParsedPage, page_id: int | None,
                         source: str | None) -> int | None:
