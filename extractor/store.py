@@ -115,7 +115,27 @@ MIGRATIONS: tuple[str, ...] = (
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
+_COMPANY_FILTER = ("(e.company LIKE ? OR e.company_id IN (SELECT company_id FROM company_aliases"
+                   " WHERE alias LIKE ?))")
 _MENTION_JSON = ("company_aliases", "lead_investors", "investors", "spans")
+
+
+def _where(*conditions: tuple[str, Any]) -> tuple[str, list[Any]]:
+    """'WHERE a AND b' and its arguments from (sql, value) pairs whose value is given; a tuple value
+    fills several placeholders. The SQL is always the caller's literal; values are only bound."""
+    used = [(sql, value if isinstance(value, tuple) else (value,)) for sql, value in conditions if value]
+    clause = ("WHERE " + " AND ".join(sql for sql, _ in used)) if used else ""
+    return clause, [v for _, values in used for v in values]
+
+
+def _dicts(cur: sqlite3.Cursor, json_columns: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """A query's rows as dicts, the named JSON columns decoded (empty -> [] or, for spans, {})."""
+    names = [d[0] for d in cur.description]
+    rows = [dict(zip(names, values, strict=True)) for values in cur.fetchall()]
+    for row in rows:
+        for key in json_columns:
+            row[key] = json.loads(row[key]) if row[key] else ({} if key == "spans" else [])
+    return rows
 
 
 def _now() -> str:
@@ -348,17 +368,9 @@ class Store:
                       unextracted_for: str | None = None) -> Iterator[StoredArticle]:
         """Articles in id order, optionally published since a date, from a source, or not yet
         extracted by the given extractor version."""
-        where, args = [], []
-        if since:
-            where.append("coalesce(published, added_at) >= ?")
-            args.append(since)
-        if source:
-            where.append("source = ?")
-            args.append(source)
-        if unextracted_for:
-            where.append("id NOT IN (SELECT article_id FROM extractions WHERE extractor_version = ?)")
-            args.append(unextracted_for)
-        clause = ("WHERE " + " AND ".join(where)) if where else ""
+        clause, args = _where(("coalesce(published, added_at) >= ?", since), ("source = ?", source),
+                              ("id NOT IN (SELECT article_id FROM extractions WHERE extractor_version = ?)",
+                               unextracted_for))
         yield from self._article_rows(clause, args)
 
     def _article_rows(self, clause: str, args: Sequence[Any]) -> Iterator[StoredArticle]:
@@ -451,14 +463,7 @@ class Store:
             "SELECT m.*, a.published AS article_published, a.source AS article_source FROM mentions m"
             " JOIN articles a ON a.id = m.article_id WHERE m.company_id = ? ORDER BY m.article_id, m.idx",
             (company,))
-        names = [d[0] for d in cur.description]
-        out = []
-        for values in cur.fetchall():
-            row = dict(zip(names, values, strict=True))
-            for key in _MENTION_JSON:
-                row[key] = json.loads(row[key]) if row[key] else ([] if key != "spans" else {})
-            out.append(row)
-        return out
+        return _dicts(cur, _MENTION_JSON)
 
     def replace_events(self, conn: sqlite3.Connection, company: int, events: Sequence[dict[str, Any]]) -> None:
         """Replace the events of one company; each event dict carries `mention_ids`."""
@@ -476,42 +481,21 @@ class Store:
     def events(self, *, since: str | None = None, until: str | None = None, company: str | None = None,
                limit: int | None = None) -> list[dict[str, Any]]:
         """Deduplicated events, newest first, with their source URLs."""
-        where, args = [], []
-        if since:
-            where.append("e.date >= ?")
-            args.append(since)
-        if until:
-            where.append("e.date <= ?")
-            args.append(until)
-        if company:
-            where.append("(e.company LIKE ? OR e.company_id IN (SELECT company_id FROM company_aliases"
-                         " WHERE alias LIKE ?))")
-            args += [f"%{company}%", f"%{company}%"]
-        clause = ("WHERE " + " AND ".join(where)) if where else ""
+        like = (f"%{company}%", f"%{company}%") if company else None
+        clause, args = _where(("e.date >= ?", since), ("e.date <= ?", until),
+                              (_COMPANY_FILTER, like))
         sql = (f"SELECT e.*, (SELECT json_group_array(DISTINCT a.url) FROM event_mentions em"
                f" JOIN mentions m ON m.id = em.mention_id JOIN articles a ON a.id = m.article_id"
                f" WHERE em.event_id = e.id) AS sources FROM events e {clause}"
                f" ORDER BY e.date IS NULL, e.date DESC, e.id" + (" LIMIT ?" if limit else ""))
         cur = self.conn.execute(sql, args + ([limit] if limit else []))
-        names = [d[0] for d in cur.description]
-        out = []
-        for values in cur.fetchall():
-            row = dict(zip(names, values, strict=True))
-            for key in ("lead_investors", "investors", "conflicts", "sources"):
-                row[key] = json.loads(row[key]) if row[key] else []
-            out.append(row)
-        return out
+        return _dicts(cur, ("lead_investors", "investors", "conflicts", "sources"))
 
     def report_rows(self, *, since: str | None = None, until: str | None = None, lang: str | None = None,
                     current_only: bool = False) -> list[dict[str, Any]]:
         """Events with the title and text of their articles (for sectors) and their articles' languages."""
-        where, args = ["e.date IS NOT NULL"], []
-        if since:
-            where.append("e.date >= ?")
-            args.append(since)
-        if until:
-            where.append("e.date <= ?")
-            args.append(until)
+        clause, args = _where(("e.date >= ?", since), ("e.date <= ?", until))
+        where = [clause.removeprefix("WHERE ") or "1", "e.date IS NOT NULL"]
         having = []
         if lang:
             having.append("sum(a.lang = ?) > 0")
@@ -523,9 +507,7 @@ class Store:
                " FROM events e JOIN event_mentions em ON em.event_id = e.id JOIN mentions m ON m.id = em.mention_id"
                " JOIN articles a ON a.id = m.article_id WHERE " + " AND ".join(where) + " GROUP BY e.id"
                + (" HAVING " + " AND ".join(having) if having else "") + " ORDER BY e.date")
-        cur = self.conn.execute(sql, args)
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        return _dicts(self.conn.execute(sql, args))
 
     def mentions(self) -> Iterator[dict[str, Any]]:
         cur = self.conn.execute("SELECT m.*, a.url AS article_url FROM mentions m JOIN articles a"
