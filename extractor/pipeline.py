@@ -24,8 +24,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from extractor import cues, relations_en, relations_zh
-from extractor.companies import (company_key, find_alias_pairs, same_company, short_name, strip_legal_suffix,
-                                 trade_name)
+from extractor.companies import (
+    company_key,
+    find_alias_pairs,
+    same_company,
+    short_name,
+    strip_legal_suffix,
+    trade_name,
+)
 from extractor.fx import to_cny
 from extractor.money import Qualifier
 from extractor.ner import ModelError, NerBackend, load_backend
