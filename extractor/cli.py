@@ -328,6 +328,8 @@ def _extract_batch(input: str, output: str, ner: str | None) -> None:
         with progress(len(lines) if lines is not None else None, "extracting") as bar:
             for lineno, line in enumerate(lines if lines is not None else source, start=1):
                 line = line.rstrip("\n")
+                result: dict[str, Any]
+                problem: str | None
                 if not line.strip():
                     result, problem = {"id": None, "events": [], "error": f"line {lineno}: empty line"}, "empty"
                 else:

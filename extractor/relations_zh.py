@@ -153,7 +153,7 @@ _AMOUNT_OF_ROUND = re.compile(r"(?:融资|投资)(?:总)?(?:金额|额度|规模
 
 def _round_amounts(text: str) -> list[Amount]:
     """Money that can be a round size: no valuations, no conversions in brackets, no 「获得过」 particle."""
-    out = []
+    out: list[Amount] = []
     for amount in find_amounts(text, lang="zh"):
         if len(amount.text.strip()) < 2 or _value_context(text, amount) or (out and _CONVERSION.search(text[out[-1].end:amount.start])):
             continue

@@ -230,7 +230,7 @@ class Store:
     def upsert_source(self, name: str, *, title: str | None, lang: str | None, kind: str | None,
                       homepage: str | None, config: dict[str, Any]) -> None:
         with self.transaction():
-            self.db["sources"].upsert(
+            self.db.table("sources").upsert(
                 {"name": name, "title": title, "lang": lang, "kind": kind, "homepage": homepage,
                  "config": json.dumps(config, ensure_ascii=False), "added_at": _now()}, pk="name")
 
@@ -303,7 +303,7 @@ class Store:
             (page_id, article.url, source, article.title,
              article.published.isoformat() if article.published else None, article.lang, article.text,
              article.charset, article.charset_method, _now()))
-        return int(cur.lastrowid) if cur.rowcount else None
+        return int(cur.lastrowid) if cur.rowcount and cur.lastrowid is not None else None
 
     def add_inline_articles(self, source: str, articles: Sequence[ParsedPage]) -> list[int]:
         """Store feed items that carry their whole body; return ids of the new ones."""
