@@ -109,8 +109,8 @@ def decode(body: bytes, headers: Mapping[str, str] | None = None) -> tuple[str, 
     for method, name in (("header", header_charset(headers)), ("meta", declared_in_body(body))):
         if not name:
             continue
-        codec = normalize_charset(name)
-        if codec and not _fails(body, codec):
-            return body.decode(codec, errors="replace"), codec, method
+        declared = normalize_charset(name)
+        if declared and not _fails(body, declared):
+            return body.decode(declared, errors="replace"), declared, method
     codec = detect(body)
     return body.decode(codec, errors="replace"), codec, "detected"

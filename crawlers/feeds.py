@@ -52,7 +52,7 @@ def html_to_text(html: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def _published(entry: Mapping[str, Any], tz: dt.tzinfo) -> dt.datetime | None:
+def _published(entry: dict[str, Any], tz: dt.tzinfo) -> dt.datetime | None:
     for key in ("published", "updated", "created", "date_published", "date_modified"):
         raw = dict.get(entry, key)  # plain lookup: feedparser's `updated`->`published` fallback warns
         if isinstance(raw, str) and raw:
