@@ -29,14 +29,21 @@ _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs
 _NON_ASCII = re.compile(rb"[\x80-\xff]")
 
 
+_NOT_PAGE_CODECS = frozenset({"idna", "punycode", "undefined", "rot-13", "rot13"})
+
+
 def normalize_charset(name: str) -> str | None:
     """The Python codec to use for a declared charset name, or None when unknown."""
     low = name.strip().strip("\"'").lower()
     low = _UPGRADE.get(low, low)
     try:
-        return codecs.lookup(low).name
+        info = codecs.lookup(low)
     except LookupError:
         return None
+    # only text encodings: codecs also knows base64, hex, rot13, zip, idna… which a page never is
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_PAGE_CODECS:
+        return None
+    return info.name
 
 
 def header_charset(headers: Mapping[str, str] | None) -> str | None:

@@ -194,6 +194,13 @@ def run_crawl(store: Store, registry: list[Any], crawl_settings: Any, *, once: b
     recovered = store.recover_in_flight()
     if recovered:
         err.print(f"resuming: {recovered} URL(s) left in flight by an interrupted crawl are due again")
+    if extractor is not None:
+        # an article stored just before a crash (kill -9) was never extracted: do it now
+        pending = list(store.iter_articles(never_extracted=True))
+        for stored in pending:
+            apply_extraction(store, stored.id, extractor.version, extractor.extract(stored.article))
+        if pending:
+            err.print(f"resuming: extracted {len(pending)} article(s) stored before an interruption")
     for src in registry:
         store.upsert_source(src.name, title=src.title, lang=src.lang, kind=str(src.kind), homepage=src.homepage,
                             config={"feeds": list(src.feeds), "sitemaps": list(src.sitemaps)})

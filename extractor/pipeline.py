@@ -49,6 +49,8 @@ _EN_GLUE = re.compile(r"(?<=\b[A-Z][a-z]{2})(?=(?:raised|raises|announced)\b)|(?
                       r"(?<=[a-z]{4})(?=(?:raised|raises)\s+\$)|(?<=\d million|\d billion)(?=[a-z])|"
                       r"(?<=,)(?=raised\b)|(?<=\d{4})(?=when\b|and\b)")
 PAST_DAYS = 120
+MAX_CANDIDATES = 80  # funding roundups state a few dozen rounds; more is a list or an attack
+MAX_SENTENCE = 1000
 _GLUED_AI = re.compile(r"^([\u4e00-\u9fff]{2,})(?:AI|Ai|ai)$")
 _WEEK = re.compile(r"(?i)\bthis week\b|本周(?![一二三四五六日天])|这周(?![一二三四五六日天])")
 
@@ -94,17 +96,30 @@ class Extractor:
         return _resolve(drafts, article, lang, text, [(a.name, a.alias) for a in aliases])
 
     def _candidates(self, title: str, text: str, lang: str) -> list[tuple[Span, bool]]:
+        """Title and cue sentences, at most MAX_CANDIDATES, each at most MAX_SENTENCE characters
+        (longer "sentences" are unsplit markup or lists, and are cut into pieces): the bound that
+        keeps a huge or hostile page from stalling a crawl."""
         out: list[tuple[Span, bool]] = []
         if title:
-            out.append((Span(title, 0, len(title)), True))
+            out.append((Span(title[:MAX_SENTENCE], 0, min(len(title), MAX_SENTENCE)), True))
         cue = cues.FIRST_PASS[lang]
         previous_hit = False
         for sent in sentences(text, lang):
-            hit = bool(cue.search(sent.text))
-            if hit or (previous_hit and _FOLLOW_UP.match(sent.text)):
-                out.append((sent, False))
-            previous_hit = hit
+            for piece in _pieces(sent):
+                hit = bool(cue.search(piece.text))
+                if hit or (previous_hit and _FOLLOW_UP.match(piece.text)):
+                    out.append((piece, False))
+                    if len(out) > MAX_CANDIDATES:
+                        return out
+                previous_hit = hit
         return out
+
+
+def _pieces(sent: Span) -> list[Span]:
+    if len(sent.text) <= MAX_SENTENCE:
+        return [sent]
+    return [Span(sent.text[i:i + MAX_SENTENCE], sent.start + i, sent.start + min(i + MAX_SENTENCE, len(sent.text)))
+            for i in range(0, len(sent.text), MAX_SENTENCE)]
 
 
 def _resolve(drafts: list[Draft], article: Article, lang: str, text: str,

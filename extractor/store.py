@@ -365,12 +365,13 @@ class Store:
         return rows[0] if rows else None
 
     def iter_articles(self, *, since: str | None = None, source: str | None = None,
-                      unextracted_for: str | None = None) -> Iterator[StoredArticle]:
-        """Articles in id order, optionally published since a date, from a source, or not yet
-        extracted by the given extractor version."""
+                      unextracted_for: str | None = None, never_extracted: bool = False) -> Iterator[StoredArticle]:
+        """Articles in id order, optionally published since a date, from a source, not yet
+        extracted by the given extractor version, or never extracted at all."""
         clause, args = _where(("coalesce(published, added_at) >= ?", since), ("source = ?", source),
                               ("id NOT IN (SELECT article_id FROM extractions WHERE extractor_version = ?)",
-                               unextracted_for))
+                               unextracted_for),
+                              ("id NOT IN (SELECT article_id FROM extractions) AND ?", never_extracted))
         yield from self._article_rows(clause, args)
 
     def _article_rows(self, clause: str, args: Sequence[Any]) -> Iterator[StoredArticle]:

@@ -111,11 +111,6 @@ def test_extractor_on_huge_documents(extractor: Extractor, doc: str, lang: str |
     _bounded(lambda: extractor.extract(Article(id="h", text=text, title=text[:300], lang=lang)), 5.0, None)
 
 
-@pytest.mark.xfail(reason="extractor/pipeline.py Extractor.extract: no bound on the candidate sentences, so text "
-                          "dense with funding sentences costs ~19 s per MB (zh) and ~45 s per MB (en), and the crawler "
-                          "runs it synchronously on its event loop (a 10 MB page stalls every fetch for minutes); "
-                          "fix: cap the sentences passed to relations/NER (e.g. the first 200 candidates or 100 kB) "
-                          "and say so in the pipeline docstring", strict=True)
 def test_extractor_time_on_a_funding_dense_document_is_bounded(extractor: Extractor) -> None:
     text = ("深圳云帆智能科技今日宣布完成3亿元B轮融资，由红杉中国领投。" * 4000)[:34000]  # 100 kB of UTF-8
     start = time.monotonic()
@@ -164,12 +159,6 @@ def test_decode_with_a_random_declared_charset_never_crashes(body: bytes, header
 NON_TEXT_CODECS = ["base64", "hex", "rot13", "zip", "bz2", "quopri", "uu", "idna", "punycode", "undefined"]
 
 
-@pytest.mark.xfail(reason="crawlers/charset.py normalize_charset: codecs.lookup() also accepts bytes-to-bytes and "
-                          "special codecs (base64, hex, rot13, zip, bz2, quopri, uu, idna, punycode, undefined), so "
-                          "decode() raises LookupError/UnicodeError on <meta charset=base64> or a Content-Type "
-                          "charset=hex, parse_page crashes and the crawler gives the page up as kind 'error'; fix: "
-                          "accept only text encodings (codecs.lookup(n)._is_text_encoding and not idna/punycode/"
-                          "undefined, or the WHATWG label list) and treat the rest as unknown", strict=True)
 @pytest.mark.parametrize("where", ["header", "meta"])
 def test_a_non_text_codec_label_is_ignored(where: str) -> None:
     crashed = []
