@@ -192,11 +192,21 @@ def parse_page(body: bytes, url: str, headers: Mapping[str, str] | None = None) 
     title = _title(tree, meta)
     top = _visible_top(tree)
     text = _main_text(html_text, url)
+    if not _has_prose(text):
+        text = ""  # navigation, a form, a list of links: a page, not an article
     lang = detect_lang(text or (title or "") + " " + top)
     tz = SHANGHAI if lang == "zh" else UTC
     published = _published(tree, meta, top, tz)
     return ParsedPage(url=url, title=title, published=published, lang=lang, text=text,
                       charset=charset, charset_method=method)
+
+
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _has_prose(text: str) -> bool:
+    """At least one line that reads like a sentence: 40+ characters, or 20+ Chinese characters."""
+    return any(len(line) >= 40 or len(_CJK_RUN.findall(line)) >= 20 for line in text.splitlines())
 
 
 def page_to_json(page: ParsedPage) -> dict[str, object]:

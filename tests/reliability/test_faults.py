@@ -214,11 +214,6 @@ def test_a_truncated_gzip_page_is_not_stored_as_complete(outcome: CrawlOutcome) 
     assert outcome.frontier["/gzip-truncated.html"][1] is not None
 
 
-@pytest.mark.xfail(reason="crawlers/article.py parse_page/_main_text: a sign-in page with only navigation and a "
-                          "form yields 'Home | Sign in | Help Sign in' as main text, so crawlers/run.py "
-                          "_record_article stores it as an article; fix: require a minimum main text "
-                          "(e.g. one sentence of >= 40 chars outside nav/form) before calling a page an article",
-                   strict=True)
 def test_a_page_that_is_not_an_article_is_kept_as_a_page_only(outcome: CrawlOutcome) -> None:
     text = outcome.articles.get("/not-article.html")
     record("/not-article.html", outcome.site.hits["/not-article.html"],
