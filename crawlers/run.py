@@ -86,7 +86,6 @@ def seed(state: CrawlState, sources: Sequence[Source], now: dt.datetime | None =
     return sum(state.add_urls(s.name, entry_points(s), due_at=now) for s in sources)
 
 
-
 _PageWrite = tuple[FrontierEntry, FetchResult, ParsedPage | None, dt.datetime | None]
 
 
