@@ -18,6 +18,7 @@ import email.utils
 import ssl
 import sys
 import time
+import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -127,6 +128,41 @@ def retry_after_s(value: str | None, now: dt.datetime | None = None) -> float | 
 
 def _media_type(headers: httpx.Headers) -> str:
     return headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+_DECODERS = {"gzip": 47, "x-gzip": 47, "deflate": 47}  # 47: zlib or gzip header, detected
+
+
+async def _read_capped(url: str, response: httpx.Response, cap: int) -> list[bytes]:
+    """The body, inflated here rather than by httpx so that the cap holds on what is inflated from
+    each network read (a gzip bomb never allocates more than the cap) and a body cut short is an
+    error, not a complete page."""
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    if encoding not in ("", "identity") and encoding not in _DECODERS:
+        raise Network(url, f"unsupported content-encoding {encoding!r}")
+    inflater = zlib.decompressobj(_DECODERS[encoding]) if encoding in _DECODERS else None
+    chunks: list[bytes] = []
+    size = downloaded = 0
+    async for raw in response.aiter_raw():
+        downloaded += len(raw)
+        if downloaded > cap:
+            raise TooLarge(url, f"body over {cap} bytes")
+        if inflater is None:
+            data = raw
+        else:
+            try:
+                data = inflater.decompress(raw, cap - size + 1)
+            except zlib.error as exc:
+                raise Network(url, f"corrupt {encoding} body: {exc}") from None
+            if inflater.unconsumed_tail:
+                raise TooLarge(url, f"body inflates to over {cap} bytes")
+        size += len(data)
+        if size > cap:
+            raise TooLarge(url, f"body over {cap} bytes")
+        chunks.append(data)
+    if inflater is not None and not inflater.eof:
+        raise Network(url, f"truncated {encoding} body")
+    return chunks
 
 
 class Fetcher:
@@ -241,7 +277,11 @@ class Fetcher:
                     slot.next_at = max(now, slot.next_at) + delay
                 if wait > 0:
                     await asyncio.sleep(wait)
-            return await self._get(url, headers, accept)
+            try:  # per-read timeouts alone let a slow drip hold a fetch forever
+                async with asyncio.timeout(self.settings.total_timeout_s):
+                    return await self._get(url, headers, accept)
+            except TimeoutError:
+                raise Timeout(url, f"no complete response within {self.settings.total_timeout_s:g} s") from None
 
     async def _fetch_robots(self, url: str) -> tuple[int, bytes]:
         result = await self._get(url, {}, None, allow_error_status=True)
@@ -297,14 +337,7 @@ class Fetcher:
             declared = response.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > cap:
                 raise TooLarge(url, f"Content-Length {declared} > {cap}")
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_bytes():  # decompressed: the cap also stops gzip bombs
-                size += len(chunk)
-                if size > cap or response.num_bytes_downloaded > cap:
-                    raise TooLarge(url, f"body over {cap} bytes")
-                chunks.append(chunk)
-            body = b"".join(chunks)
+            body = b"".join(await _read_capped(url, response, cap))
         headers = {k.lower(): v for k, v in response.headers.multi_items()}
         return FetchResult(url=url, final_url=final_url, status=status, headers=headers, body=body,
                            fetched_at=dt.datetime.now(dt.UTC), elapsed_s=self._clock() - started)

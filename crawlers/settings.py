@@ -24,6 +24,7 @@ class CrawlSettings:
     per_host_delay_s: float = 1.0       # raised to the host's robots.txt Crawl-delay when larger
     connect_timeout_s: float = 10.0
     read_timeout_s: float = 30.0
+    total_timeout_s: float = 120.0       # one whole fetch, redirects included (a slow drip is cut)
     max_bytes: int = 10 * 1024 * 1024   # raw and decompressed
     max_redirects: int = 5
     retries: int = 3                    # extra tries inside one fetch (timeouts, network, 429, 5xx)

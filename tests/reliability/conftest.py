@@ -63,7 +63,7 @@ def fault_settings(**changes: object) -> CrawlSettings:
     """Small timeouts and backoff, no politeness delay, loopback allowed, a 1 MB size cap."""
     base = {"allow_private": ("127.0.0.1",), "per_host_delay_s": 0.0, "connect_timeout_s": 1.0, "read_timeout_s": 0.4,
                 "retries": 2, "backoff_s": 0.01, "max_retry_after_s": 0.3, "max_bytes": CAP, "idle_poll_s": 0.05,
-                "concurrency": 8, "per_host_concurrency": 8}
+                "concurrency": 8, "per_host_concurrency": 8, "total_timeout_s": 3.0}
     base.update(changes)
     return CrawlSettings(**base)  # type: ignore[arg-type]
 
