@@ -82,6 +82,8 @@ class CrawlState(Protocol):
     """Where the crawler keeps its frontier, pages and articles (the store implements it).
 
     Every method is one transaction, so a crawler killed at any moment leaves no half-written page.
+    A state that also offers `transaction()` (a context manager) lets the engine commit several
+    `record_page` calls at once: each page still shares its transaction with its frontier row.
     """
 
     def add_urls(self, source: str, found: Sequence[Discovered], *, due_at: dt.datetime | None = None) -> int:
