@@ -17,7 +17,7 @@ $(STAMP_RUN): pyproject.toml | $(BIN)/python
 	touch $@
 
 $(STAMP_DEV): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev,web,parquet,plot]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,web,parquet,plot,transformers]'
 	touch $@ $(STAMP_RUN)
 
 run: $(STAMP_RUN)
