@@ -51,11 +51,11 @@ SITEMAP_TYPES = ("application/xml", "text/xml", "application/gzip", "application
 try:  # httpcore imports sniffio each time it sets up a lock; a missing module means a sys.path search per try
     import sniffio  # noqa: F401
 except ImportError:  # so make the failing import instant (httpcore then assumes asyncio, as it would anyway)
-    sys.modules.setdefault("sniffio", None)  # type: ignore[assignment]
+    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 
 
 
-def _lean_pool(ssl_context: ssl.SSLContext, limits: httpx.Limits) -> Any:
+def _lean_pool(ssl_context: ssl.SSLContext, limits: httpx.Limits, guard: AddressGuard | None = None) -> Any:
     """httpcore's pool with a network stream that keeps its raw socket.
 
     httpcore asks every idle connection ``get_extra_info("is_readable")`` each time it assigns a
@@ -84,11 +84,14 @@ def _lean_pool(ssl_context: ssl.SSLContext, limits: httpx.Limits) -> Any:
 
         async def start_tls(self, *args: Any, **kwargs: Any) -> Any:
             tls = await super().start_tls(*args, **kwargs)
-            return Stream(tls._stream)
+            return Stream(tls._stream)  # type: ignore[attr-defined]
 
     class Backend(AnyIOBackend):  # type: ignore[misc]
-        async def connect_tcp(self, *args: Any, **kwargs: Any) -> Any:
-            stream = await super().connect_tcp(*args, **kwargs)
+        async def connect_tcp(self, host: str, port: int, *args: Any, **kwargs: Any) -> Any:
+            # connect to the address the guard vetted, not to a fresh lookup of the name; TLS still
+            # sends the name (SNI and certificate check use the request's origin, not this host)
+            pinned = guard.vetted_address(host, port) if guard is not None else None
+            stream = await super().connect_tcp(pinned or host, port, *args, **kwargs)
             return Stream(stream._stream) if isinstance(stream, AnyIOStream) else stream
 
     return httpcore.AsyncConnectionPool(ssl_context=ssl_context, max_connections=limits.max_connections,
@@ -196,7 +199,7 @@ class Fetcher:
             if self._ssl is None:
                 self._ssl = httpx.create_ssl_context(trust_env=False)
             transport = httpx.AsyncHTTPTransport(verify=self._ssl, limits=limits, trust_env=False)
-            pool = _lean_pool(self._ssl, limits)
+            pool = _lean_pool(self._ssl, limits, self._guard)
             if pool is not None and hasattr(transport, "_pool"):
                 transport._pool = pool  # same pool class and settings, leaner stream (see _lean_pool)
         return httpx.AsyncClient(transport=transport, timeout=self._timeout, limits=limits, follow_redirects=False,

@@ -59,6 +59,7 @@ class AddressGuard:
         self._clock = clock
         self._max_cached = max_cached
         self._cache: dict[tuple[str, int], tuple[float, IPAddress | None]] = {}
+        self._pins: dict[tuple[str, int], str] = {}  # the address each checked name was vetted at
         self.resolutions = 0  # resolver calls made (cache misses)
 
     def _allowed_ip(self, ip: IPAddress) -> bool:
@@ -75,6 +76,11 @@ class AddressGuard:
             cached = await self._lookup(url, host, port, now)
         if cached[1] is not None:
             raise Blocked(url, f"{host} resolves to non-public address {cached[1]}")
+
+    def vetted_address(self, host: str, port: int) -> str | None:
+        """The address `check` approved for a name, to connect to instead of resolving it again
+        (a second lookup could answer differently: DNS rebinding). None: connect as usual."""
+        return self._pins.get((host.lower().strip("[]").rstrip("."), port))
 
     async def _lookup(self, url: str, host: str, port: int, now: float) -> tuple[float, IPAddress | None]:
         """Resolve `host` and judge its addresses: (valid until, first refused address or None).
@@ -98,6 +104,10 @@ class AddressGuard:
                 raise Network(url, f"{host} resolves to no address")
             expires = now + self._ttl
         entry = (expires, next((ip for ip in addrs if not self._allowed_ip(ip)), None))
+        if entry[1] is None:
+            if len(self._pins) >= self._max_cached:
+                self._pins.clear()
+            self._pins[(host, port)] = str(addrs[0])
         if self._ttl > 0:
             if len(self._cache) >= self._max_cached:  # bounded: drop the expired, else the oldest half
                 self._cache = {k: v for k, v in self._cache.items() if v[0] > now}

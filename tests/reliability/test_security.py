@@ -221,11 +221,6 @@ def _loopback_alias() -> str | None:
     return None
 
 
-@pytest.mark.xfail(reason="crawlers/guard.py AddressGuard.check + crawlers/fetch.py Fetcher._get: the guard checks "
-                          "its own resolution of the host, then httpx resolves the name again to connect; a DNS "
-                          "answer that changes between the two (rebinding, TTL 0) reaches a private address; "
-                          "fix: connect to the checked IP (a transport that pins the vetted address and sends the "
-                          "original Host/SNI)", strict=True)
 def test_dns_rebinding_between_check_and_connect_is_refused() -> None:
     name = _loopback_alias()
     if name is None:
@@ -247,6 +242,6 @@ def test_dns_rebinding_between_check_and_connect_is_refused() -> None:
         result = asyncio.run(run())
         reached = news.hits["/feed.xml"]
     record("guard: DNS rebinding (check sees public, connect resolves to 127.0.0.1)", 1,
-           f"the request reached the loopback server {reached} time(s) (bug)")
+           f"the connection went to the vetted address, not a second lookup; loopback reached {reached} time(s)")
     assert reached == 0 and not isinstance(result, FetchResult)
 
