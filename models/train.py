@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import spacy
 from spacy.cli.train import train as spacy_train
@@ -89,9 +90,9 @@ def speed(nlp: Language, sentences: list[str]) -> dict[str, float]:
             "mean_chars": round(chars / len(sentences), 1)}
 
 
-def build_corpus(work: Path, quick: bool) -> dict[str, int]:
-    nlp = spacy.blank("zh")
-    rng = random.Random(SEED)
+def training_material(quick: bool) -> tuple[list[Any], list[Any], dict[str, int]]:
+    """(train, dev, counts): the annotated training items in a seeded shuffle, CLUENER dev held out,
+    and what came from where. Shared with models.train_transformer, so both models learn the same."""
     cluener = list(zh_data.read_cluener(SHARED / "cluener" / "train.json"))
     fewfc = list(zh_data.read_fewfc(SHARED / "fewfc" / f for f in FEWFC_FILES))
     weak, orgs, _ = zh_data.weak_news(SHARED / "news" / f for f in NEWS_FILES)
@@ -100,12 +101,19 @@ def build_corpus(work: Path, quick: bool) -> dict[str, int]:
     exclude = {n for f in GOLD_FILES if (SHARED / "eval" / f).exists()
                for _, names in gold_names(SHARED / "eval" / f) for n in names}
     written = zh_data.synthetic(4000, orgs - investors, investors, seed=SEED, exclude=exclude)
+    dev = list(zh_data.read_cluener(SHARED / "cluener" / "dev.json"))
     if quick:
-        cluener, fewfc, weak, written = cluener[:800], fewfc[:400], weak[:300], written[:300]
+        cluener, fewfc, weak, written, dev = cluener[:800], fewfc[:400], weak[:300], written[:300], dev[:300]
     counts = {"cluener_train": len(cluener), "fewfc_partial": len(fewfc), "news_weak_partial": len(weak),
-              "news_weak_names": len(orgs), "project_written": len(written)}
-    items = cluener + fewfc + weak + written
-    rng.shuffle(items)
+              "news_weak_names": len(orgs), "project_written": len(written), "cluener_dev": len(dev)}
+    train = cluener + fewfc + weak + written
+    random.Random(SEED).shuffle(train)
+    return train, dev, counts
+
+
+def build_corpus(work: Path, quick: bool) -> dict[str, int]:
+    nlp = spacy.blank("zh")
+    items, dev_items, counts = training_material(quick)
     train = DocBin(store_user_data=False)
     for item in items:
         doc = zh_data.to_doc(nlp, item)
@@ -113,11 +121,9 @@ def build_corpus(work: Path, quick: bool) -> dict[str, int]:
             train.add(doc)
     train.to_disk(work / "train.spacy")
     dev = DocBin()
-    dev_items = list(zh_data.read_cluener(SHARED / "cluener" / "dev.json"))
-    for item in dev_items[: 300 if quick else None]:
+    for item in dev_items:
         dev.add(zh_data.to_doc(nlp, item))
     dev.to_disk(work / "dev.spacy")
-    counts["cluener_dev"] = len(dev)
     return counts
 
 

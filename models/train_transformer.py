@@ -56,23 +56,9 @@ class Settings:
 
 def corpus(quick: bool) -> tuple[list[Annotated], list[Annotated], dict[str, int]]:
     """(train, dev, counts): the spaCy pipeline's training material, and CLUENER dev held out."""
-    from models.train import FEWFC_FILES, GOLD_FILES, NEWS_FILES, SEED, SHARED, gold_names
+    from models.train import training_material
 
-    cluener = list(zh_data.read_cluener(SHARED / "cluener" / "train.json"))
-    fewfc = list(zh_data.read_fewfc(SHARED / "fewfc" / f for f in FEWFC_FILES))
-    weak, orgs, _ = zh_data.weak_news(SHARED / "news" / f for f in NEWS_FILES)
-    investors = {n for n in orgs if zh_data.ORG_SUFFIX.search(n)}
-    exclude = {n for f in GOLD_FILES if (SHARED / "eval" / f).exists()
-               for _, names in gold_names(SHARED / "eval" / f) for n in names}
-    written = zh_data.synthetic(4000, orgs - investors, investors, seed=SEED, exclude=exclude)
-    dev = list(zh_data.read_cluener(SHARED / "cluener" / "dev.json"))
-    if quick:
-        cluener, fewfc, weak, written, dev = cluener[:800], fewfc[:400], weak[:300], written[:300], dev[:300]
-    counts = {"cluener_train": len(cluener), "fewfc_partial": len(fewfc), "news_weak_partial": len(weak),
-              "news_weak_names": len(orgs), "project_written": len(written), "cluener_dev": len(dev)}
-    train = cluener + fewfc + weak + written
-    random.Random(SEED).shuffle(train)
-    return train, dev, counts
+    return training_material(quick)
 
 
 # 2. Alignment ------------------------------------------------------------------------------------
