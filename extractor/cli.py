@@ -158,20 +158,8 @@ def crawl(
     """
     import dataclasses
 
-    from crawlers.sources import SourceError, load_sources
-
-    settings = STATE.settings
-    try:
-        registry = load_sources(extra=sources or settings.sources)
-    except (SourceError, OSError) as exc:
-        fail(str(exc))
-    if source:
-        known = {s.name for s in registry}
-        unknown = [name for name in source if name not in known]
-        if unknown:
-            fail(f"unknown source(s): {', '.join(unknown)} (see crawlers/sources.toml or --sources)")
-        registry = [s for s in registry if s.name in source]
-    crawl_settings = settings.crawl
+    registry = _registry(sources, source)
+    crawl_settings = STATE.settings.crawl
     if allow_private:
         crawl_settings = dataclasses.replace(crawl_settings, allow_private=tuple(allow_private))
     if delay is not None:

@@ -19,7 +19,7 @@ Stages, in order:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -263,9 +263,3 @@ def _finish(draft: Draft, article: Article, lang: str, text: str,
         date=date, date_precision=precision, lead_investors=leads, investors=investors,
         is_current=not past, status=status, evidence=draft.sentence.text[:500],
         confidence=min(confidence, 0.99), spans=spans)
-
-
-def extract_many(extractor: Extractor, articles: Sequence[Article]) -> list[list[FundingEvent]]:
-    """Extract a batch (kept simple: the NER batches inside each article)."""
-    return [extractor.extract(a) for a in articles]
-
