@@ -528,7 +528,7 @@ def report(
       fundwire report --since 2024-01-01 --format json > report.json\n
       fundwire report --period month --plot totals.png
     """
-    from extractor.report import build_report, load_sectors, to_markdown
+    from extractor.report import build_report, load_sectors, sector_of, to_markdown
 
     if period not in ("month", "quarter", "year"):
         fail(f"unknown period {period!r}: use month, quarter or year")
@@ -544,9 +544,10 @@ def report(
         fail(f"unknown sector {sector!r}: one of {', '.join(s.name for s in taxonomy)}, other")
     with open_store(db) as store:
         rows = store.report_rows(since=since, until=until, lang=lang, current_only=current_only)
-    result = build_report(rows, period=period, top_n=top, sectors=taxonomy)
     if sector:
-        result = build_report([r for r in rows if r["sector"] == sector], period=period, top_n=top, sectors=taxonomy)
+        rows = [r for r in ({**r, "sector": sector_of(r.get("text") or "", taxonomy)} for r in rows)
+                if r["sector"] == sector]
+    result = build_report(rows, period=period, top_n=top, sectors=taxonomy)
     if format == "markdown":
         out.print(to_markdown(result), markup=False)
     elif format == "json":
